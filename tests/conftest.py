@@ -1,0 +1,62 @@
+"""Shared fixtures: the tiny random-weight VoxCPM2 model, a loaded engine, the sink recorder.
+
+The suite runs through packaging/test-env.sh, which provides Xvfb and a PulseAudio null sink.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voxdesk.testing import tiny_model
+from voxdesk.testing.sink import SinkRecorder
+
+VOXDESK = [sys.executable, "-m", "voxdesk"]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny model whose stop head never fires: each sentence runs to its max length, so the
+    amount of audio is known in advance (min(6 x text tokens + 10, max_len) steps)."""
+    return tiny_model.build(tmp_path_factory.mktemp("tiny-model"), stop_never=True)
+
+
+@pytest.fixture(scope="session")
+def engine(tiny_model_dir: Path):
+    from voxdesk.engine import Engine
+
+    return Engine.load(str(tiny_model_dir), device="cpu")
+
+
+@pytest.fixture
+def sink_recorder() -> type[SinkRecorder]:
+    if not SinkRecorder.available():
+        pytest.skip("needs the PulseAudio null sink: run the suite through packaging/test-env.sh")
+    return SinkRecorder
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private VoxDesk data/config dir, so tests never touch the user's profiles."""
+    path = tmp_path / "voxdesk-data"
+    monkeypatch.setenv("VOXDESK_DATA_DIR", str(path))
+    monkeypatch.setenv("VOXDESK_CONFIG_DIR", str(tmp_path / "voxdesk-config"))
+    return path
+
+
+def run_voxdesk(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess[str]:
+    """Run the real `voxdesk` command line in a subprocess."""
+    env = {**os.environ, **kwargs.pop("env", {})}
+    return subprocess.run(
+        [*VOXDESK, *args], capture_output=True, text=True, timeout=timeout, env=env, **kwargs
+    )
+
+
+@pytest.fixture
+def cli():
+    """``cli("speak", "text", ...)`` runs the `voxdesk` command and returns the finished process."""
+    return run_voxdesk

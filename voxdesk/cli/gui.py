@@ -1,0 +1,23 @@
+"""`voxdesk gui` (and bare `voxdesk`): open the window."""
+
+from __future__ import annotations
+
+import argparse
+
+from voxdesk.cli.options import add_model_options
+from voxdesk.errors import VoxDeskError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("gui", help="open the VoxDesk window (the default)")
+    add_model_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from voxdesk.gui.app import run_app
+    except ImportError as exc:
+        raise VoxDeskError(f"The window cannot start: {exc}.",
+                           "Reinstall VoxDesk with its Qt dependency (PySide6).") from exc
+    return run_app(args)

@@ -1,0 +1,122 @@
+"""Options shared by the commands that synthesise: model, voice, parameters, text input."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from voxdesk.engine import DEFAULT_MODEL, Engine, SynthesisParams, SynthesisRequest, VoiceReference
+from voxdesk.engine.request import MAX_TEXT_CHARS
+from voxdesk.errors import InvalidRequestError, TextTooLongError
+
+_DEFAULTS = SynthesisParams()
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", default=DEFAULT_MODEL, metavar="ID|DIR",
+                       help=f"Hugging Face id or local model folder (default: {DEFAULT_MODEL})")
+    group.add_argument("--device", default="auto", metavar="DEV",
+                       help="auto (CUDA, then MPS, then CPU), cuda, cuda:1, mps or cpu")
+
+
+def add_synthesis_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", nargs="?", help="the text to speak; - reads standard input")
+    parser.add_argument("--file", "-f", type=Path, metavar="PATH", help="read the text from a file")
+    add_model_options(parser)
+    voice = parser.add_argument_group("voice")
+    voice.add_argument("--voice-wav", type=Path, metavar="PATH",
+                       help="reference clip of the voice to clone (WAV, FLAC, OGG, MP3)")
+    voice.add_argument("--prompt-text", metavar="TEXT",
+                       help="what is said in the reference clip (continuation mode; "
+                       "without it VoxCPM2 clones from the clip alone)")
+    params = parser.add_argument_group("synthesis")
+    params.add_argument("--cfg", type=float, default=_DEFAULTS.cfg_value, metavar="X",
+                        help=f"guidance: higher follows text and voice more closely "
+                        f"(default {_DEFAULTS.cfg_value})")
+    params.add_argument("--steps", type=int, default=_DEFAULTS.inference_timesteps, metavar="N",
+                        help=f"diffusion steps: more is better quality, slower "
+                        f"(default {_DEFAULTS.inference_timesteps})")
+    params.add_argument("--min-len", type=int, default=_DEFAULTS.min_len, metavar="N",
+                        help="minimum generation steps per sentence (1 step = 160 ms)")
+    params.add_argument("--max-len", type=int, default=_DEFAULTS.max_len, metavar="N",
+                        help="maximum generation steps per sentence")
+    params.add_argument("--normalize", action="store_true",
+                        help="spell out numbers, dates and symbols before speaking")
+    params.add_argument("--denoise", action="store_true",
+                        help="clean the reference clip with the denoiser model first")
+    params.add_argument("--seed", type=int, metavar="N",
+                        help="random seed: the same seed and text give the same audio")
+    parser.add_argument("--stats", action="store_true",
+                        help="print latency and speed figures when done")
+
+
+def read_text(args: argparse.Namespace) -> str:
+    """The text from the argument, standard input (-) or --file."""
+    if args.file is not None and args.text is not None:
+        raise InvalidRequestError("Give the text either as an argument or with --file, not both.")
+    limit = MAX_TEXT_CHARS + 1  # read one more than allowed, so "too long" can be told
+    if args.file is not None:
+        try:
+            with open(args.file, encoding="utf-8") as f:
+                text = f.read(limit)
+        except FileNotFoundError:
+            raise InvalidRequestError(f"The text file {args.file} does not exist.") from None
+        except UnicodeDecodeError:
+            raise InvalidRequestError(f"{args.file} is not a UTF-8 text file.") from None
+        except OSError as exc:
+            raise InvalidRequestError(f"Cannot read {args.file}: {exc.strerror}.") from None
+    elif args.text == "-":
+        text = sys.stdin.read(limit)
+    elif args.text is None:
+        raise InvalidRequestError("No text given.", "Pass the text, - for standard input, "
+                                  "or --file PATH.")
+    else:
+        text = args.text
+    if len(text) > MAX_TEXT_CHARS:
+        raise TextTooLongError(
+            f"The text is longer than {MAX_TEXT_CHARS:,} characters.", "Split it into parts."
+        )
+    return text
+
+
+def request_from_args(args: argparse.Namespace) -> SynthesisRequest:
+    """A validated request (raises before any model is loaded, so bad input fails fast)."""
+    voice = None
+    if args.voice_wav is not None:
+        voice = VoiceReference.from_clip(args.voice_wav, args.prompt_text)
+    elif args.prompt_text:
+        raise InvalidRequestError("--prompt-text needs --voice-wav (the clip it transcribes).")
+    params = SynthesisParams(
+        cfg_value=args.cfg,
+        inference_timesteps=args.steps,
+        min_len=args.min_len,
+        max_len=args.max_len,
+        normalize=args.normalize,
+        denoise=args.denoise,
+        seed=args.seed,
+    )
+    request = SynthesisRequest(read_text(args), voice, params).validate()
+    if voice is not None:
+        from voxdesk.engine.voice_prompt import check_clip
+
+        for clip in voice.clips:
+            check_clip(clip)
+    return request
+
+
+def load_engine(args: argparse.Namespace) -> Engine:
+    print(f"Loading {args.model}...", file=sys.stderr, flush=True)
+    engine = Engine.load(args.model, args.device, denoiser=getattr(args, "denoise", False))
+    info = engine.info
+    print(f"Ready: {info.model_id} on {info.device_name} ({info.dtype}).", file=sys.stderr)
+    return engine
+
+
+def print_stats(metrics: dict[str, object]) -> None:
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            value = f"{value:.4f}"
+        print(f"{key}: {value}", file=sys.stderr)
+

@@ -1,0 +1,71 @@
+"""`voxdesk speak` and `voxdesk export`: the engine driven from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from voxdesk.audio.export import AtomicAudioWriter, ENCODINGS, check_writable
+from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
+from voxdesk.cli.options import add_synthesis_options, load_engine, print_stats, request_from_args
+from voxdesk.speech import Utterance, UtteranceMetrics
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    speak = subparsers.add_parser(
+        "speak", help="read text aloud now",
+        description="Speak text through the sound card; audio starts while the rest is generated.",
+    )
+    add_synthesis_options(speak)
+    speak.add_argument("--output-device", metavar="NAME|INDEX",
+                       help="where to play (see `voxdesk devices`; default: system default)")
+    speak.add_argument("--prebuffer", type=float, default=DEFAULT_PREBUFFER_S, metavar="S",
+                       help=f"seconds of audio to queue before playing (default "
+                       f"{DEFAULT_PREBUFFER_S})")
+    speak.set_defaults(func=run_speak)
+
+    export = subparsers.add_parser(
+        "export", help="write speech to an audio file",
+        description="Synthesise text into a WAV (or FLAC) file, written as it is generated.",
+    )
+    add_synthesis_options(export)
+    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
+                        help="the audio file to write (replaced only when complete)")
+    export.add_argument("--format", choices=sorted(ENCODINGS),
+                        help="pcm16 (16-bit WAV, default), float32 (32-bit float WAV) or flac "
+                        "(default for .flac names)")
+    export.set_defaults(func=run_export)
+
+
+def run_speak(args: argparse.Namespace) -> int:
+    request = request_from_args(args)
+    player = Player(device=args.output_device, prebuffer_s=args.prebuffer)
+    engine = load_engine(args)
+    utterance = Utterance(engine, player, request).start()
+    try:
+        while not utterance.wait(timeout=0.2):
+            pass
+    except KeyboardInterrupt:
+        utterance.stop()
+        raise
+    finally:
+        player.close()
+    if args.stats:
+        print_stats(utterance.metrics.as_dict())
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    request = request_from_args(args)
+    check_writable(args.output)
+    engine = load_engine(args)
+    stream = engine.synthesize(request)
+    with AtomicAudioWriter(args.output, engine.sample_rate, args.format) as writer:
+        for chunk in stream:
+            writer.write(chunk.samples)
+    result = writer.result()
+    print(f"Wrote {result.path} ({result.duration:.2f} s).", file=sys.stderr)
+    if args.stats:
+        print_stats(UtteranceMetrics.collect(stream.stats).as_dict())
+    return 0

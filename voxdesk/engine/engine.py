@@ -1,0 +1,301 @@
+"""The synthesis engine: one loaded VoxCPM model, turned into cancellable streams of audio.
+
+``Engine.synthesize(request)`` returns a :class:`SynthesisStream`; iterating it yields float32
+chunks (one per model generation step) the moment they exist. Text is split into sentences
+that are generated one after another, so the first chunk comes after the first step of the
+first sentence, however long the text. The model object holds a static KV cache and a streaming
+VAE decoder, so generations are serialised: the GUI, the hotkey and the server share one engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from voxdesk.engine.model import LoadedModel, ModelInfo, load_model, warm_up_audio_loading
+from voxdesk.engine.request import SynthesisRequest, VoiceReference
+from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
+from voxdesk.engine.voice_prompt import PromptCache
+from voxdesk.errors import (
+    ModelNotFoundError,
+    OutOfMemoryError,
+    ReferenceAudioError,
+    SynthesisError,
+    VoxDeskError,
+)
+
+log = logging.getLogger(__name__)
+
+DENOISER_MODEL = "iic/speech_zipenhancer_ans_multiloss_16k_base"
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    samples: np.ndarray  # float32, mono, at the model's sample rate
+    segment: Segment  # the sentence this audio belongs to
+    index: int  # chunk number within the stream
+
+
+@dataclass
+class SynthesisStats:
+    """Timings of one stream, as ``time.monotonic()`` values; ``None`` until they happen."""
+
+    sample_rate: int
+    segments: int
+    requested_at: float = field(default_factory=time.monotonic)
+    first_chunk_at: float | None = None
+    finished_at: float | None = None
+    chunks: int = 0
+    samples: int = 0
+    segments_done: int = 0
+    cancelled: bool = False
+    voice_cache_hit: bool | None = None  # None when no voice was used
+
+    @property
+    def first_chunk_latency(self) -> float | None:
+        return None if self.first_chunk_at is None else self.first_chunk_at - self.requested_at
+
+    @property
+    def synthesis_time(self) -> float | None:
+        return None if self.finished_at is None else self.finished_at - self.requested_at
+
+    @property
+    def audio_duration(self) -> float:
+        return self.samples / self.sample_rate
+
+    @property
+    def real_time_factor(self) -> float | None:
+        """Synthesis time / audio duration: below 1 means faster than real time."""
+        if self.synthesis_time is None or not self.samples:
+            return None
+        return self.synthesis_time / self.audio_duration
+
+
+class SynthesisStream:
+    """An iterable of :class:`AudioChunk`; nothing is generated until it is iterated.
+
+    ``cancel()`` may be called from any thread: generation stops before the next model step.
+    """
+
+    def __init__(self, engine: Engine, request: SynthesisRequest) -> None:
+        self._engine = engine
+        self.request = request.validate()
+        self.segments = split_text(request.text, engine.max_segment_weight)
+        self.stats = SynthesisStats(sample_rate=engine.sample_rate, segments=len(self.segments))
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def __iter__(self) -> Iterator[AudioChunk]:
+        stats = self.stats
+        try:
+            with self._engine._generation_slot(self._cancelled):
+                if self.cancelled:  # cancelled while waiting for the model
+                    return
+                prompt = self._engine._voice_prompt(self.request, stats)
+                self._engine._seed(self.request.params.seed)
+                for segment in self.segments:
+                    if self.cancelled:
+                        break
+                    for samples in self._engine._generate_segment(segment.text, prompt,
+                                                                  self.request):
+                        if stats.first_chunk_at is None:
+                            stats.first_chunk_at = time.monotonic()
+                        chunk = AudioChunk(samples, segment, stats.chunks)
+                        stats.chunks += 1
+                        stats.samples += samples.size
+                        yield chunk
+                        if self.cancelled:
+                            break
+                    else:
+                        stats.segments_done += 1
+        finally:
+            stats.cancelled = self.cancelled
+            stats.finished_at = time.monotonic()
+
+
+class Engine:
+    """One loaded model and everything needed to stream from it."""
+
+    def __init__(self, model: LoadedModel, max_segment_weight: int = DEFAULT_MAX_WEIGHT) -> None:
+        self._model = model
+        self.max_segment_weight = max_segment_weight
+        self.prompt_cache = PromptCache()
+        self._lock = threading.Lock()
+        self._normalizer: Any = None
+        self._warmup = warm_up_audio_loading()
+
+    @classmethod
+    def load(
+        cls,
+        model: str | None = None,
+        device: str | None = None,
+        denoiser: bool = False,
+        optimize: bool = False,
+        allow_download: bool = True,
+    ) -> Engine:
+        from voxdesk.engine.model import DEFAULT_MODEL
+
+        return cls(load_model(model or DEFAULT_MODEL, device, denoiser, optimize, allow_download))
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._model.info
+
+    @property
+    def sample_rate(self) -> int:
+        return self._model.info.sample_rate
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    def synthesize(self, request: SynthesisRequest) -> SynthesisStream:
+        """Validate ``request`` and return its (not yet started) stream."""
+        return SynthesisStream(self, request)
+
+    # -- used by SynthesisStream ------------------------------------------------------------
+
+    class _Slot:
+        def __init__(self, lock: threading.Lock, cancelled: threading.Event) -> None:
+            self._lock, self._cancelled = lock, cancelled
+            self._held = False
+
+        def __enter__(self) -> None:
+            # Wait for the model, but give up at once if this stream is cancelled meanwhile.
+            while not self._lock.acquire(timeout=0.05):
+                if self._cancelled.is_set():
+                    return
+            self._held = True
+
+        def __exit__(self, *exc: object) -> None:
+            if self._held:
+                self._lock.release()
+
+    def _generation_slot(self, cancelled: threading.Event) -> Engine._Slot:
+        return Engine._Slot(self._lock, cancelled)
+
+    def _voice_prompt(self, request: SynthesisRequest, stats: SynthesisStats) -> Any:
+        voice = request.voice
+        if voice is None:
+            return None
+        if voice.prompt_wav is None and not self.info.supports_reference_only:
+            raise ReferenceAudioError(
+                f"{self.info.model_id} needs the transcript of the voice clip.",
+                "Enter what is said in the clip as the prompt text.",
+            )
+        denoise = request.params.denoise
+        prompt, hit = self.prompt_cache.get_or_build(
+            voice, denoise, lambda: self._encode_voice(voice, denoise)
+        )
+        stats.voice_cache_hit = hit
+        return prompt
+
+    def _encode_voice(self, voice: VoiceReference, denoise: bool) -> Any:
+        self._warmup.join()
+        temp_files: list[str] = []
+
+        def cleaned(path: Any) -> str | None:
+            if path is None or not denoise:
+                return None if path is None else str(path)
+            fd, out = tempfile.mkstemp(suffix=".wav", prefix="voxdesk-denoised-")
+            os.close(fd)
+            temp_files.append(out)
+            self._denoiser().enhance(str(path), output_path=out)
+            return out
+
+        kwargs: dict[str, Any] = {"prompt_text": voice.prompt_text,
+                                  "prompt_wav_path": cleaned(voice.prompt_wav)}
+        if self.info.supports_reference_only:
+            kwargs["reference_wav_path"] = cleaned(voice.reference_wav)
+        try:
+            return self._model.tts.build_prompt_cache(**kwargs)
+        except VoxDeskError:
+            raise
+        except Exception as exc:
+            raise ReferenceAudioError(f"The voice clip could not be encoded: {exc}",
+                                      "Try another clip (WAV, 3-20 s of clear speech).") from exc
+        finally:
+            for path in temp_files:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+    def _denoiser(self) -> Any:
+        voxcpm = self._model.voxcpm
+        if voxcpm.denoiser is None:
+            try:
+                from voxcpm.zipenhancer import ZipEnhancer
+
+                voxcpm.denoiser = ZipEnhancer(DENOISER_MODEL)
+            except Exception as exc:
+                raise ModelNotFoundError(
+                    f"The denoiser model could not be loaded ({type(exc).__name__}).",
+                    "Download it once with a network connection, or turn Denoise off.",
+                ) from exc
+        return voxcpm.denoiser
+
+    @staticmethod
+    def _seed(seed: int | None) -> None:
+        if seed is not None:
+            import torch
+
+            torch.manual_seed(seed)
+
+    def _prepare_text(self, text: str, normalize: bool) -> str:
+        text = re.sub(r"\s+", " ", text).strip()
+        if normalize:
+            if self._normalizer is None:
+                from voxcpm.utils.text_normalize import TextNormalizer
+
+                self._normalizer = TextNormalizer()
+            text = self._normalizer.normalize(text)
+        return text
+
+    def _generate_segment(
+        self, text: str, prompt: Any, request: SynthesisRequest
+    ) -> Iterator[np.ndarray]:
+        import torch
+
+        p = request.params
+        generator = self._model.tts._generate_with_prompt_cache(
+            target_text=self._prepare_text(text, p.normalize),
+            prompt_cache=prompt,
+            min_len=p.min_len,
+            max_len=p.max_len,
+            inference_timesteps=p.inference_timesteps,
+            cfg_value=p.cfg_value,
+            retry_badcase=False,
+            streaming=True,
+        )
+        try:
+            for audio, *_ in generator:
+                yield audio.squeeze(0).float().cpu().numpy()
+        except torch.OutOfMemoryError as exc:
+            raise OutOfMemoryError(
+                "The GPU ran out of memory while speaking.",
+                "Close other GPU programs, use shorter sentences, or choose --device cpu.",
+            ) from exc
+        except VoxDeskError:
+            raise
+        except Exception as exc:
+            log.exception("generation failed")
+            raise SynthesisError(f"Synthesis failed: {exc}") from exc
+        finally:
+            # Closing the generator is what stops voxcpm's generation loop and frees the slot.
+            generator.close()

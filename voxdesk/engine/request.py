@@ -1,0 +1,104 @@
+"""What to synthesise: text, voice and parameters, validated before the model sees them."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voxdesk.errors import EmptyTextError, InvalidRequestError, TextTooLongError
+
+#: One request's text limit: ~200k characters is several hours of speech. Longer documents are
+#: read in parts (the clipboard reader does that) rather than held by one request.
+MAX_TEXT_CHARS = 200_000
+
+
+@dataclass(frozen=True)
+class SynthesisParams:
+    """VoxCPM's generation parameters, with its defaults. Lengths count generation steps
+    (one step is 160 ms of audio with VoxCPM2) and apply to each sentence."""
+
+    cfg_value: float = 2.0
+    inference_timesteps: int = 10
+    min_len: int = 2
+    max_len: int = 4096
+    normalize: bool = False
+    denoise: bool = False
+    seed: int | None = None  # same seed, text and voice -> the same audio
+
+    #: (minimum, maximum) accepted for each numeric field.
+    RANGES = {
+        "cfg_value": (0.1, 10.0),
+        "inference_timesteps": (1, 100),
+        "min_len": (1, 4096),
+        "max_len": (1, 8192),
+    }
+
+    def validate(self) -> SynthesisParams:
+        for name, (low, high) in self.RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise InvalidRequestError(
+                    f"{name.replace('_', ' ')} must be between {low} and {high}, not {value}."
+                )
+        if self.min_len > self.max_len:
+            raise InvalidRequestError(
+                f"min length ({self.min_len}) must not exceed max length ({self.max_len})."
+            )
+        return self
+
+    def replace(self, **changes: object) -> SynthesisParams:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class VoiceReference:
+    """A voice to clone.
+
+    ``reference_wav`` alone: VoxCPM2's reference-only cloning (no transcript needed).
+    ``prompt_wav`` + ``prompt_text``: prompt continuation, the model continues the clip.
+    All three: both at once.
+    """
+
+    reference_wav: Path | None = None
+    prompt_wav: Path | None = None
+    prompt_text: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.prompt_wav is None and self.reference_wav is None:
+            raise InvalidRequestError("A voice needs a reference clip.")
+        if (self.prompt_wav is None) != (not self.prompt_text):
+            raise InvalidRequestError(
+                "A prompt clip and its transcript (prompt text) go together: give both."
+            )
+
+    @classmethod
+    def from_clip(cls, wav: str | Path, transcript: str | None = None) -> VoiceReference:
+        """A clip with its transcript continues the clip; without, it is a reference only."""
+        path = Path(wav).expanduser()
+        if transcript and transcript.strip():
+            return cls(prompt_wav=path, prompt_text=transcript.strip())
+        return cls(reference_wav=path)
+
+    @property
+    def clips(self) -> list[Path]:
+        return [p for p in (self.reference_wav, self.prompt_wav) if p is not None]
+
+
+@dataclass(frozen=True)
+class SynthesisRequest:
+    text: str
+    voice: VoiceReference | None = None
+    params: SynthesisParams = field(default_factory=SynthesisParams)
+
+    def validate(self) -> SynthesisRequest:
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise EmptyTextError("There is no text to speak.", "Type or paste some text first.")
+        if len(self.text) > MAX_TEXT_CHARS:
+            raise TextTooLongError(
+                f"The text is {len(self.text):,} characters long; one request takes at most "
+                f"{MAX_TEXT_CHARS:,}.",
+                "Split it into parts.",
+            )
+        self.params.validate()
+        return self

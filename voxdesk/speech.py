@@ -1,0 +1,137 @@
+"""Speaking one request: the engine's stream fed into the player, with its metrics.
+
+An :class:`Utterance` is what the CLI, the tray and the window start when a person presses Play.
+Synthesis runs on a background thread (or, in the GUI, the caller's QThread via :meth:`run`) and
+stays ahead of playback; the player starts as soon as its short pre-buffer is filled.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from voxdesk.audio.player import Player, PlayerState
+from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStats
+from voxdesk.errors import VoxDeskError
+
+
+@dataclass(frozen=True)
+class UtteranceMetrics:
+    """What a person (and the benchmark) wants to know about one utterance. Times in seconds."""
+
+    first_chunk_latency: float | None  # request -> first audio chunk from the model
+    first_audible_latency: float | None  # request -> first sample out of the speaker
+    synthesis_time: float | None  # request -> last chunk generated
+    audio_duration: float
+    real_time_factor: float | None  # synthesis time / audio duration
+    chunks: int
+    underruns: int
+    cancelled: bool
+    voice_cache_hit: bool | None
+
+    @classmethod
+    def collect(cls, stats: SynthesisStats, player: Player | None = None) -> UtteranceMetrics:
+        audible = None
+        if player is not None and player.times.first_sample_audible is not None:
+            audible = player.times.first_sample_audible - stats.requested_at
+        return cls(
+            first_chunk_latency=stats.first_chunk_latency,
+            first_audible_latency=audible,
+            synthesis_time=stats.synthesis_time,
+            audio_duration=stats.audio_duration,
+            real_time_factor=stats.real_time_factor,
+            chunks=stats.chunks,
+            underruns=player.underruns if player is not None else 0,
+            cancelled=stats.cancelled,
+            voice_cache_hit=stats.voice_cache_hit,
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        def ms(value: float | None) -> str:
+            return "-" if value is None else f"{value * 1000:.0f} ms"
+
+        rtf = "-" if self.real_time_factor is None else f"{self.real_time_factor:.2f}"
+        return (
+            f"first chunk {ms(self.first_chunk_latency)}, first audible "
+            f"{ms(self.first_audible_latency)}, synthesis {ms(self.synthesis_time)}, audio "
+            f"{self.audio_duration:.2f} s, RTF {rtf}, {self.chunks} chunks, "
+            f"{self.underruns} underruns" + (", cancelled" if self.cancelled else "")
+        )
+
+
+class Utterance:
+    """One request being spoken. ``start()`` runs it in the background; ``stop()`` silences it."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        player: Player,
+        request: SynthesisRequest,
+        on_chunk: Callable[[AudioChunk], None] | None = None,
+    ) -> None:
+        self.stream = engine.synthesize(request)  # validates: bad input fails here, at once
+        self._player = player
+        self._sample_rate = engine.sample_rate
+        self._on_chunk = on_chunk
+        self._thread: threading.Thread | None = None
+        self.error: VoxDeskError | None = None
+
+    # -- control ----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Synthesise into the player on the calling thread; returns when synthesis ends."""
+        player = self._player
+        try:
+            player.begin(self._sample_rate)
+            for chunk in self.stream:
+                player.write(chunk.samples, mark=chunk.segment)
+                if self._on_chunk is not None:
+                    self._on_chunk(chunk)
+        except VoxDeskError as exc:
+            self.error = exc
+            self.stream.cancel()
+            player.stop()
+            return
+        player.end_of_input()
+
+    def start(self) -> Utterance:
+        self._thread = threading.Thread(target=self.run, name="voxdesk-synthesis", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Silence now and stop the model before its next step."""
+        self.stream.cancel()
+        self._player.stop()
+
+    def pause(self) -> None:
+        self._player.pause()
+
+    def resume(self) -> None:
+        self._player.resume()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until synthesis and playback are over; raises the synthesis error, if any."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                return False
+        finished = self._player.wait(timeout)
+        if self.error is not None:
+            raise self.error
+        return finished
+
+    # -- observation ------------------------------------------------------------------------
+
+    @property
+    def playing(self) -> bool:
+        return self._player.state in (PlayerState.BUFFERING, PlayerState.PLAYING,
+                                      PlayerState.PAUSED)
+
+    @property
+    def metrics(self) -> UtteranceMetrics:
+        return UtteranceMetrics.collect(self.stream.stats, self._player)
