@@ -46,6 +46,8 @@ def _explain(exc: OSError, path: Path) -> ExportError:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return ExportError(f"No permission to write {path}.", "Choose another folder.")
     if exc.errno == errno.ENOENT:
+        if path.parent.is_dir():
+            return ExportError(f"Cannot create files in {path.parent}.", "Choose another folder.")
         return ExportError(f"The folder {path.parent} does not exist.", "Choose another folder.")
     return ExportError(f"Could not write {path}: {exc.strerror or exc}.")
 

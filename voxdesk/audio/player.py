@@ -26,6 +26,9 @@ DEFAULT_PREBUFFER_S = 0.1
 # model's Python loop holds the GIL a little long; more would delay Stop and first sound.
 DEFAULT_LATENCY_S = 0.05
 CALLBACK_PERIOD_S = 0.01
+# Silence played after the last sample before the stream stops: closing a stream drops what is
+# still in the sound server's buffer, which would clip the end of every utterance.
+TAIL_SILENCE_S = 0.15
 
 
 class PlayerState(enum.Enum):
@@ -80,6 +83,7 @@ class Player:
         self._frames_written = 0
         self._frames_played = 0
         self._input_ended = False
+        self._tail_frames_left = int(sample_rate * TAIL_SILENCE_S)
         self._marks: list[tuple[int, object]] = []
         self._output_delay_s = 0.0
         self._state_before_pause = PlayerState.BUFFERING
@@ -215,11 +219,14 @@ class Player:
         self._frames_played += written
         if written < frames:
             out[written:] = 0
-            if self._input_ended and len(self._queue) == 0:
+            if not self._input_ended:
+                self.underruns += 1
+                self.state = PlayerState.BUFFERING
+                return
+            self._tail_frames_left -= frames - written
+            if self._tail_frames_left <= 0:
                 self.state = PlayerState.FINISHED
                 raise self._sd.CallbackStop
-            self.underruns += 1
-            self.state = PlayerState.BUFFERING
 
     def _on_stream_finished(self) -> None:
         # Runs once the last buffer has been played (after CallbackStop) or after abort().

@@ -17,10 +17,6 @@ from typing import Any
 
 from voxdesk.errors import ModelLoadError, ModelNotFoundError, VoxDeskError
 
-# voxcpm draws a tqdm progress bar on stderr for every generation; a desktop app and a CLI
-# must not. tqdm reads its defaults from TQDM_* variables, so set this before voxcpm loads.
-os.environ.setdefault("TQDM_DISABLE", "1")
-
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "openbmb/VoxCPM2"
@@ -123,6 +119,19 @@ class _LogWriter(io.TextIOBase):
         return len(text)
 
 
+def _silence_progress_bars() -> None:
+    """voxcpm draws a tqdm bar on stderr for every generation; a desktop app and a CLI must not.
+
+    (TQDM_DISABLE only works if set before anything imports tqdm, which torch may already have.)
+    """
+    import voxcpm.model.voxcpm
+    import voxcpm.model.voxcpm2
+
+    for module in (voxcpm.model.voxcpm, voxcpm.model.voxcpm2):
+        if hasattr(module, "tqdm"):
+            module.tqdm = lambda iterable, *args, **kwargs: iterable
+
+
 def load_model(
     spec: str = DEFAULT_MODEL,
     device: str | None = None,
@@ -134,6 +143,8 @@ def load_model(
     path = resolve_model_dir(spec, allow_download)
     try:
         from voxcpm import VoxCPM
+
+        _silence_progress_bars()
     except ImportError as exc:
         raise ModelLoadError(f"The voxcpm package cannot be imported ({exc}).",
                              "Reinstall VoxDesk with its dependencies.") from exc
