@@ -73,6 +73,48 @@ def normalized_cross_correlation(recorded: np.ndarray, reference: np.ndarray) ->
     return (float(corr[offset] / denom) if denom else 0.0), offset
 
 
+def _normalized_correlations(recorded: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Normalised correlation of ``reference`` with every window of ``recorded``."""
+    recorded = recorded.astype(np.float64)
+    reference = reference.astype(np.float64)
+    windows = len(recorded) - len(reference) + 1
+    if windows <= 0:
+        return np.zeros(0)
+    size = 1 << (len(recorded) + len(reference) - 1).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(recorded, size) * np.conj(np.fft.rfft(reference, size)), size)
+    energy = np.concatenate([[0.0], np.cumsum(recorded**2)])
+    window_norms = np.sqrt(np.maximum(energy[len(reference):] - energy[:windows], 1e-12))
+    return corr[:windows] / (window_norms * max(np.linalg.norm(reference), 1e-12))
+
+
+def find_pieces_in_order(
+    recorded: np.ndarray, expected: np.ndarray, piece: int = 7680, threshold: float = 0.9
+) -> list[float]:
+    """Correlation of each ``piece``-sample slice of ``expected`` found in ``recorded``, in order.
+
+    Playback may legitimately pause between chunks (an underrun when synthesis is slower than
+    real time inserts silence), which shifts everything after it; matching piece by piece, each
+    at its earliest good match after the previous one, checks that every chunk was heard, intact
+    and in order. (Earliest, not best: random-weight models repeat similar chunks.)
+    """
+    scores: list[float] = []
+    start = 0
+    for begin in range(0, len(expected) - piece + 1, piece):
+        correlations = _normalized_correlations(recorded[start:], expected[begin : begin + piece])
+        if correlations.size == 0:
+            scores.append(0.0)
+            continue
+        good = np.flatnonzero(correlations > threshold)
+        if good.size:  # the peak right after the first crossing, not the crossing itself
+            first = int(good[0])
+            offset = first + int(np.argmax(correlations[first : first + piece // 2]))
+        else:
+            offset = int(np.argmax(correlations))
+        scores.append(float(correlations[offset]))
+        start += offset + piece
+    return scores
+
+
 def non_silent_span(samples: np.ndarray, threshold: float = 1e-3) -> tuple[int, int]:
     """First and one-past-last sample index louder than ``threshold`` (0, 0 if silent)."""
     loud = np.flatnonzero(np.abs(samples) > threshold)
