@@ -72,8 +72,8 @@ def parts(text: str, size: int = PART_CHARS) -> Iterator[str]:
         end = min(start + size, len(text))
         if end < len(text):
             window = text[start:end]
-            cut = max(window.rfind("\n"), window.rfind(". "), window.rfind("。"))
+            cut = max(window.rfind(sep) + len(sep) for sep in ("\n", ". ", "。"))
             if cut > size // 2:
-                end = start + cut + 1
+                end = start + cut
         yield text[start:end]
         start = end
