@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 from voxdesk.audio.player import Player, PlayerState
 from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStats
+from voxdesk.engine.realtime_guard import RealtimeGuard
 from voxdesk.errors import VoxDeskError
 
 
@@ -29,6 +30,8 @@ class UtteranceMetrics:
     underruns: int
     cancelled: bool
     voice_cache_hit: bool | None
+    seams: int = 0  # underruns inside a sentence (stutter), see Player.seams
+    gap_s: float = 0.0  # silence heard while waiting for audio after the first sample
 
     @classmethod
     def collect(cls, stats: SynthesisStats, player: Player | None = None) -> UtteranceMetrics:
@@ -45,6 +48,8 @@ class UtteranceMetrics:
             underruns=player.underruns if player is not None else 0,
             cancelled=stats.cancelled,
             voice_cache_hit=stats.voice_cache_hit,
+            seams=player.seams if player is not None else 0,
+            gap_s=player.gap_seconds if player is not None else 0.0,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -72,8 +77,13 @@ class Utterance:
         player: Player,
         request: SynthesisRequest,
         on_chunk: Callable[[AudioChunk], None] | None = None,
+        guard: RealtimeGuard | None = None,
     ) -> None:
         self.stream = engine.synthesize(request)  # validates: bad input fails here, at once
+        # With a guard, a sentence that would stutter is held back until it can play through.
+        self.guard = guard
+        self.stream.planner = guard
+        self._sentence: int | None = None  # the sentence last written to the player
         self._player = player
         self._sample_rate = engine.sample_rate
         self._on_chunk = on_chunk
@@ -88,15 +98,28 @@ class Utterance:
         try:
             player.begin(self._sample_rate)
             for chunk in self.stream:
-                player.write(chunk.samples, mark=chunk.segment)
+                if self.guard is None:
+                    self._play(chunk)
+                else:
+                    for ready in self.guard.admit(chunk):
+                        self._play(ready)
+                    player.rebuffer_s = self.guard.needed_buffer_s()
                 if self._on_chunk is not None:
                     self._on_chunk(chunk)
+            for ready in self.guard.finish() if self.guard is not None else ():
+                self._play(ready)
         except VoxDeskError as exc:
             self.error = exc
             self.stream.cancel()
             player.stop()
             return
         player.end_of_input()
+
+    def _play(self, chunk: AudioChunk) -> None:
+        if chunk.segment.index != self._sentence:
+            self._sentence = chunk.segment.index
+            self._player.start_phrase()
+        self._player.write(chunk.samples, mark=chunk.segment)
 
     def start(self) -> Utterance:
         self._thread = threading.Thread(target=self.run, name="voxdesk-synthesis", daemon=True)

@@ -80,6 +80,14 @@ class Player:
         self.times = PlaybackTimes()
         self.underruns = 0
         self.device_underflows = 0
+        # Real-time guard hooks (voxdesk.engine.realtime_guard): where each underrun happened,
+        # where sentences begin (an underrun there is a pause between sentences, not a seam),
+        # silence played while waiting for audio, and a refill target the guard may raise so
+        # that one refill lasts to the end of the sentence.
+        self.underrun_frames: list[int] = []
+        self._phrase_starts: set[int] = {0}
+        self.gap_frames = 0
+        self.rebuffer_s = 0.0
         self._frames_written = 0
         self._frames_played = 0
         self._input_ended = False
@@ -128,6 +136,10 @@ class Player:
             self._marks.append((self._frames_written, mark))
         self._frames_written += int(np.asarray(samples).size)
         self._queue.push(samples)
+
+    def start_phrase(self) -> None:
+        """The samples written next begin a sentence (see :attr:`seams`)."""
+        self._phrase_starts.add(self._frames_written)
 
     def end_of_input(self) -> None:
         """No more samples will come: play what is queued, then finish."""
@@ -181,6 +193,18 @@ class Player:
         return self._frames_played
 
     @property
+    def seams(self) -> int:
+        """Underruns inside a sentence: the gaps that make speech stutter. (An underrun where a
+        sentence starts or where the input ends is a pause between sentences.)"""
+        return sum(1 for frame in self.underrun_frames
+                   if frame not in self._phrase_starts and frame < self._frames_written)
+
+    @property
+    def gap_seconds(self) -> float:
+        """Silence played after the first sample while waiting for audio (underruns)."""
+        return self.gap_frames / self.sample_rate if self.sample_rate else 0.0
+
+    @property
     def queued_seconds(self) -> float:
         return len(self._queue) / self.sample_rate if self.sample_rate else 0.0
 
@@ -202,9 +226,12 @@ class Player:
         out = outdata[:, 0]
         state = self.state
         if state is PlayerState.BUFFERING:
-            ready = len(self._queue) >= self.prebuffer_s * self.sample_rate or self._input_ended
+            target = max(self.prebuffer_s, self.rebuffer_s)
+            ready = len(self._queue) >= target * self.sample_rate or self._input_ended
             if ready:
                 state = self.state = PlayerState.PLAYING
+            elif self.times.first_sample_handed is not None:
+                self.gap_frames += frames
         if state is not PlayerState.PLAYING:
             outdata.fill(0)
             return
@@ -221,6 +248,8 @@ class Player:
             out[written:] = 0
             if not self._input_ended:
                 self.underruns += 1
+                self.underrun_frames.append(self._frames_played)
+                self.gap_frames += frames - written
                 self.state = PlayerState.BUFFERING
                 return
             self._tail_frames_left -= frames - written

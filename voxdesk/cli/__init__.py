@@ -15,11 +15,15 @@ from collections.abc import Sequence
 
 from voxdesk import __version__
 from voxdesk.errors import VoxDeskError
+from voxdesk.logging_setup import setup_logging
 
 COMMAND_MODULES = [
     "voxdesk.cli.synthesis",  # speak, export
     "voxdesk.cli.devices",
     "voxdesk.cli.gui",
+    "voxdesk.cli.bench",
+    "voxdesk.cli.models",
+    "voxdesk.cli.diagnostics",
 ]
 
 EXIT_INTERRUPTED = 130
@@ -46,17 +50,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not any(arg in ("-h", "--help", "--version") for arg in argv):
             argv = ["gui", *argv]  # bare `voxdesk [--model M]` opens the window
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(debug=args.debug)
+    log = logging.getLogger("voxdesk.cli")
+    log.info("voxdesk %s: %s", __version__, args.command or "gui")
     try:
         return int(args.func(args) or 0)
     except VoxDeskError as exc:
-        if args.debug:
-            logging.exception("error")
+        # The file gets it for `voxdesk diagnostics`; the terminal gets the one line below
+        # (and the traceback too with --debug).
+        log.error("%s: %s", type(exc).__name__, exc, exc_info=args.debug,
+                  extra={"console": args.debug})
         print(f"voxdesk: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        log.info("interrupted")
         print("voxdesk: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception:
+        log.critical("unexpected error", exc_info=True, extra={"console": False})
+        raise

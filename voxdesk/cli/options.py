@@ -15,8 +15,10 @@ _DEFAULTS = SynthesisParams()
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
-    group.add_argument("--model", default=DEFAULT_MODEL, metavar="ID|DIR",
-                       help=f"Hugging Face id or local model folder (default: {DEFAULT_MODEL})")
+    group.add_argument("--model", default=None, metavar="ID|DIR",
+                       help="VoxCPM2, VoxCPM1.5, VoxCPM-0.5B, a Hugging Face id or a model "
+                       "folder (default: the one chosen with `voxdesk models use`, else "
+                       f"{DEFAULT_MODEL})")
     group.add_argument("--device", default="auto", metavar="DEV",
                        help="auto (CUDA, then MPS, then CPU), cuda, cuda:1, mps or cpu")
 
@@ -106,9 +108,40 @@ def request_from_args(args: argparse.Namespace) -> SynthesisRequest:
     return request
 
 
+def model_spec(args: argparse.Namespace) -> str:
+    """The model to load: --model, else the one chosen with `voxdesk models use`."""
+    from voxdesk.models import selected_model
+
+    return args.model or selected_model()
+
+
+def ensure_model(spec: str) -> None:
+    """Download a hub model that is not here yet, with a progress bar (rather than silently
+    inside the engine)."""
+    from voxdesk import models
+    from voxdesk.models import sources, store
+
+    if models.local_path(spec) is not None or store.looks_like_path(spec):
+        return  # present, or a folder: loading reports what is wrong with it
+    if sources.offline_mode():  # say so before spending seconds on importing torch
+        from voxdesk.errors import ModelNotFoundError
+
+        entry = models.find(spec)
+        short = entry.id if entry else spec
+        raise ModelNotFoundError(f"The model {short} is not downloaded (HF_HUB_OFFLINE is set).",
+                                 f"Download it with `voxdesk models download {short}`, or pass a "
+                                 "local model folder with --model.")
+    from voxdesk.cli.models import download_with_progress
+
+    print(f"{spec} is not downloaded yet; downloading it first.", file=sys.stderr, flush=True)
+    download_with_progress(spec)
+
+
 def load_engine(args: argparse.Namespace) -> Engine:
-    print(f"Loading {args.model}...", file=sys.stderr, flush=True)
-    engine = Engine.load(args.model, args.device, denoiser=getattr(args, "denoise", False))
+    spec = model_spec(args)
+    ensure_model(spec)
+    print(f"Loading {spec}...", file=sys.stderr, flush=True)
+    engine = Engine.load(spec, args.device, denoiser=getattr(args, "denoise", False))
     info = engine.info
     print(f"Ready: {info.model_id} on {info.device_name} ({info.dtype}).", file=sys.stderr)
     return engine

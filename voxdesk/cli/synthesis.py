@@ -9,6 +9,7 @@ from pathlib import Path
 from voxdesk.audio.export import AtomicAudioWriter, ENCODINGS, check_writable
 from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
 from voxdesk.cli.options import add_synthesis_options, load_engine, print_stats, request_from_args
+from voxdesk.cli.realtime import add_realtime_options, guard_from_args
 from voxdesk.speech import Utterance, UtteranceMetrics
 
 
@@ -23,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     speak.add_argument("--prebuffer", type=float, default=DEFAULT_PREBUFFER_S, metavar="S",
                        help=f"seconds of audio to queue before playing (default "
                        f"{DEFAULT_PREBUFFER_S})")
+    add_realtime_options(speak)
     speak.set_defaults(func=run_speak)
 
     export = subparsers.add_parser(
@@ -40,9 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_speak(args: argparse.Namespace) -> int:
     request = request_from_args(args)
+    guard = guard_from_args(args)
     player = Player(device=args.output_device, prebuffer_s=args.prebuffer)
     engine = load_engine(args)
-    utterance = Utterance(engine, player, request).start()
+    utterance = Utterance(engine, player, request, guard=guard).start()
     try:
         while not utterance.wait(timeout=0.2):
             pass

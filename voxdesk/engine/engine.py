@@ -9,6 +9,7 @@ VAE decoder, so generations are serialised: the GUI, the hotkey and the server s
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from voxdesk.errors import (
     SynthesisError,
     VoxDeskError,
 )
+
+if TYPE_CHECKING:
+    from voxdesk.engine.realtime_guard import StreamPlanner
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,8 @@ class SynthesisStream:
         self.segments = split_text(request.text, engine.max_segment_weight)
         self.stats = SynthesisStats(sample_rate=engine.sample_rate, segments=len(self.segments))
         self._cancelled = threading.Event()
+        #: Set before iterating to see every sentence and step (voxdesk.engine.realtime_guard).
+        self.planner: StreamPlanner | None = None
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -111,16 +117,25 @@ class SynthesisStream:
                 for segment in self.segments:
                     if self.cancelled:
                         break
-                    for samples in self._engine._generate_segment(segment.text, prompt,
-                                                                  self.request):
+                    request = self.request
+                    if self.planner is not None:  # the real-time guard may lower timesteps
+                        params = self.planner.plan_segment(segment, request.params)
+                        request = dataclasses.replace(request, params=params)
+                    step_started = time.monotonic()
+                    for samples in self._engine._generate_segment(segment.text, prompt, request):
+                        now = time.monotonic()
                         if stats.first_chunk_at is None:
-                            stats.first_chunk_at = time.monotonic()
+                            stats.first_chunk_at = now
                         chunk = AudioChunk(samples, segment, stats.chunks)
                         stats.chunks += 1
                         stats.samples += samples.size
+                        if self.planner is not None:  # model time only, not the consumer's
+                            self.planner.on_chunk(chunk, now - step_started,
+                                                  samples.size / stats.sample_rate)
                         yield chunk
                         if self.cancelled:
                             break
+                        step_started = time.monotonic()
                     else:
                         stats.segments_done += 1
         finally:

@@ -9,17 +9,20 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from voxdesk.errors import ModelLoadError, ModelNotFoundError, VoxDeskError
+from voxdesk.models.catalog import DEFAULT_MODEL
+from voxdesk.models.store import looks_like_path
+
+__all__ = ["DEFAULT_MODEL", "LoadedModel", "ModelInfo", "load_model", "looks_like_path",
+           "resolve_model_dir", "warm_up_audio_loading"]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MODEL = "openbmb/VoxCPM2"
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,9 @@ class LoadedModel:
         return self.voxcpm.tts_model
 
 
-def looks_like_path(spec: str) -> bool:
-    """Hub ids are ``owner/name``; anything else with a slash or a leading . / ~ is a path."""
-    return spec.startswith((".", "/", "~")) or spec.count("/") > 1 or "\\" in spec
-
-
 def resolve_model_dir(spec: str, allow_download: bool = True) -> Path:
-    """The local directory for ``spec``: the directory itself, or the hub snapshot."""
+    """The local directory for ``spec``: a model folder, or a short name ("VoxCPM2") or hub id
+    found in VoxDesk's model folder or the Hugging Face cache, downloaded there if allowed."""
     path = Path(spec).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -66,38 +65,41 @@ def resolve_model_dir(spec: str, allow_download: bool = True) -> Path:
     if looks_like_path(spec) or path.exists():
         raise ModelNotFoundError(
             f"No model directory at {spec}.",
-            "Check the path, or pass a Hugging Face id such as openbmb/VoxCPM2.",
+            "Check the path, or choose another model with `voxdesk models use`.",
         )
-    return _hub_snapshot(spec, allow_download)
+    return _hub_model(spec, allow_download)
 
 
-def _hub_snapshot(repo_id: str, allow_download: bool) -> Path:
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+def _hub_model(spec: str, allow_download: bool) -> Path:
+    from voxdesk.models import download, resolve_name, sources, store
 
-    try:
-        return Path(snapshot_download(repo_id=repo_id, local_files_only=True))
-    except HFValidationError as exc:
+    repo_id, entry = resolve_name(spec)
+    short = entry.id if entry else repo_id
+    found = store.installed(repo_id)
+    if found is not None:
+        damaged = store.missing_or_damaged(found.path, found.manifest) if found.manifest else []
+        if damaged:
+            raise ModelLoadError(
+                f"The download of {short} is damaged ({', '.join(damaged)} missing or "
+                f"the wrong size).",
+                f"Repair it with `voxdesk models download {short}`.",
+            )
+        return found.path
+    if not allow_download or sources.offline_mode():
         raise ModelNotFoundError(
-            f"{repo_id!r} is neither a model directory nor a Hugging Face model id.",
-            "Pass a local folder or an id such as openbmb/VoxCPM2.",
-        ) from exc
-    except LocalEntryNotFoundError:
-        if not allow_download:
-            raise ModelNotFoundError(
-                f"The model {repo_id} is not downloaded.",
-                f"Download it with `voxdesk models download {repo_id}` or pass a local folder.",
-            ) from None
-    log.info("Downloading %s from the Hugging Face hub", repo_id)
-    try:
-        return Path(snapshot_download(repo_id=repo_id))
-    except Exception as exc:  # network, auth, 404: all mean "not available here"
-        raise ModelNotFoundError(
-            f"The model {repo_id} is not downloaded and could not be fetched "
-            f"({type(exc).__name__}).",
-            "Check the network connection (HF_ENDPOINT selects a mirror), or pass a local "
-            "model folder with --model.",
-        ) from exc
+            f"The model {short} is not downloaded.",
+            f"Download it with `voxdesk models download {short}`, or pass a local model folder "
+            f"with --model.",
+        )
+    log.info("Downloading %s", repo_id)
+    return download(repo_id, progress=_log_progress)
+
+
+def _log_progress(progress: Any) -> None:
+    if progress.phase != "downloading" or progress.file is None:
+        return
+    log.info("Downloading %s: %d%% (%s)", progress.model, int(progress.fraction * 100),
+             progress.file)
 
 
 def _device_name(device: str) -> str:
@@ -132,6 +134,47 @@ def _silence_progress_bars() -> None:
             module.tqdm = lambda iterable, *args, **kwargs: iterable
 
 
+_dtype_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _dtype_rule(path: Path, device: str | None) -> Iterator[None]:
+    """Load in the dtype :func:`voxdesk.models.hardware.runtime_dtype` picks.
+
+    voxcpm keeps the checkpoint's bfloat16 on every CUDA GPU, including those before Ampere
+    that only emulate it (slowly); there VoxDesk loads float32, or float16 if float32 does not
+    fit. Everywhere else voxcpm's own choice stands and nothing is patched.
+    """
+    from voxdesk.models import hardware
+
+    info = hardware.detect()
+    wants_cuda = device in (None, "", "auto") or str(device).startswith("cuda")
+    if not (info.device == "cuda" and not info.native_bf16 and wants_cuda):
+        yield
+        return
+    import voxcpm.model.voxcpm
+    import voxcpm.model.voxcpm2
+
+    weights_gb = sum(f.stat().st_size for f in path.glob("*.safetensors")) / 1000**3 or None
+    modules = [m for m in (voxcpm.model.voxcpm, voxcpm.model.voxcpm2)
+               if hasattr(m, "pick_runtime_dtype")]
+    with _dtype_lock:
+        originals = {m: m.pick_runtime_dtype for m in modules}
+        for module in modules:
+            original = originals[module]
+
+            def pick(dev: str, configured: str, _original: Any = original) -> str:
+                chosen = _original(dev, configured)
+                return hardware.runtime_dtype(str(dev), chosen, info, weights_gb)
+
+            module.pick_runtime_dtype = pick
+        try:
+            yield
+        finally:
+            for module, original in originals.items():
+                module.pick_runtime_dtype = original
+
+
 def load_model(
     spec: str = DEFAULT_MODEL,
     device: str | None = None,
@@ -149,7 +192,8 @@ def load_model(
         raise ModelLoadError(f"The voxcpm package cannot be imported ({exc}).",
                              "Reinstall VoxDesk with its dependencies.") from exc
     try:
-        with contextlib.redirect_stdout(_LogWriter()), contextlib.redirect_stderr(_LogWriter()):
+        with contextlib.redirect_stdout(_LogWriter()), contextlib.redirect_stderr(_LogWriter()), \
+                _dtype_rule(path, device):
             model = VoxCPM.from_pretrained(
                 str(path),
                 load_denoiser=load_denoiser,

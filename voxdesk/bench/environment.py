@@ -1,0 +1,59 @@
+"""Where the figures come from: versions, machine, model, device and dtype."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import os
+import platform
+import sys
+from typing import Any
+
+from voxdesk import __version__
+from voxdesk.engine import Engine
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment(engine: Engine, load_time_s: float) -> dict[str, Any]:
+    import torch
+
+    info = engine.info
+    tts = engine._model.tts  # parameter count: tells the tiny test model from a real-size one
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "voxdesk": __version__,
+        "voxcpm": _package_version("voxcpm"),
+        "torch": torch.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda_available": torch.cuda.is_available(),
+        "model_id": info.model_id,
+        "model_path": str(info.path),
+        "architecture": info.architecture,
+        "parameters": sum(p.numel() for p in tts.parameters()),
+        "device": info.device,
+        "device_name": info.device_name,
+        "dtype": info.dtype,
+        "sample_rate": info.sample_rate,
+        "load_time_s": load_time_s,
+    }

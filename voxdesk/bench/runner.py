@@ -1,0 +1,101 @@
+"""Run `voxdesk bench`: load the model, warm it up, run the scenarios, write the outputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from voxdesk.bench import report, texts
+from voxdesk.bench.context import Bench, BenchOptions
+from voxdesk.bench.measure import raw_streaming, speak
+from voxdesk.bench.progress import Progress
+from voxdesk.bench.result import ScenarioResult
+from voxdesk.bench.scenarios import SCENARIOS
+from voxdesk.engine import Engine
+from voxdesk.errors import InvalidRequestError
+
+
+def resolve_scenarios(names: list[str]) -> list[str]:
+    if not names:
+        return ["quick"]
+    if "all" in names:
+        return list(SCENARIOS)
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        raise InvalidRequestError(f"Unknown scenario {unknown[0]!r}.",
+                                  f"Choose from: {', '.join(SCENARIOS)}, all.")
+    return list(dict.fromkeys(names))  # in the order given, each once
+
+
+def _warm_up(bench: Bench) -> None:
+    """First calls pay one-off costs (allocation, lazy imports, opening the sound device), and
+    the first generation of a given length is slower than the next: warm up at full length."""
+    speak(bench, texts.SHORT, play_out=False)
+    raw_streaming(bench, texts.SHORT, params=bench.params.replace(min_len=1, max_len=2))
+
+
+def settings(options: BenchOptions, scenarios: list[str]) -> dict[str, Any]:
+    values = dataclasses.asdict(options)
+    values["voice"] = None if options.voice is None else {
+        k: None if v is None else str(v) for k, v in dataclasses.asdict(options.voice).items()}
+    values["scenarios"] = scenarios
+    return values
+
+
+def run_bench(
+    options: BenchOptions,
+    scenario_names: list[str],
+    json_path: Path | None = None,
+    plot_path: Path | None = None,
+    out: TextIO = sys.stdout,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    names = resolve_scenarios(scenario_names)
+    if plot_path is not None:
+        from voxdesk.bench.plot import require_matplotlib
+
+        require_matplotlib()  # fail before minutes of measuring, not after
+
+    print(f"Loading {options.model}...", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    engine = Engine.load(options.model, options.device)
+    load_time = time.monotonic() - started
+    from voxdesk.bench.environment import environment
+
+    env = environment(engine, load_time)
+    print(f"Ready: {env['model_id']} on {env['device_name']} ({env['dtype']}) in "
+          f"{load_time:.1f} s.", file=sys.stderr, flush=True)
+
+    progress = Progress(1, enabled=show_progress)
+    bench = Bench(engine, options, progress)
+    results: list[ScenarioResult] = []
+    try:
+        progress.total = 1 + sum(SCENARIOS[name].units(bench) for name in names)
+        progress.step("warm-up")
+        _warm_up(bench)
+        progress.advance()
+        planned = 1
+        for name in names:
+            scenario = SCENARIOS[name]
+            planned += scenario.units(bench)
+            results.append(scenario.run(bench))
+            progress.done = planned  # a skipped scenario's units count as done
+    finally:
+        progress.close()
+        bench.close()
+
+    report.print_table(env, results, out)
+    data = report.report_dict(env, settings(options, names), results)
+    if json_path is not None:
+        report.write_json(json_path, data)
+        print(f"Wrote {json_path}.", file=sys.stderr)
+    if plot_path is not None:
+        from voxdesk.bench.plot import write_plot
+
+        write_plot(plot_path, results, f"VoxDesk {env['voxdesk']} - {env['model_id']} on "
+                   f"{env['device_name']} ({env['date']})")
+        print(f"Wrote {plot_path}.", file=sys.stderr)
+    return data

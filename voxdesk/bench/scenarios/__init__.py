@@ -1,0 +1,32 @@
+"""The benchmark scenarios, by name, in the order `voxdesk bench all` runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voxdesk.bench.context import Bench
+from voxdesk.bench.result import ScenarioResult
+from voxdesk.bench.scenarios import comparison, gui, latency, realtime
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    units: Callable[[Bench], int]  # measured calls, for the progress bar
+    run: Callable[[Bench], ScenarioResult]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("quick", latency.quick_units, latency.quick),
+        Scenario("compare", comparison.compare_units, comparison.compare),
+        Scenario("repeat", latency.repeat_units, latency.repeat),
+        Scenario("overhead", comparison.overhead_units, comparison.overhead),
+        Scenario("long-text", latency.long_text_units, latency.long_text),
+        Scenario("voice-cache", latency.voice_cache_units, latency.voice_cache),
+        Scenario("guard", realtime.guard_units, realtime.guard),
+        Scenario("gui", gui.gui_units, gui.gui),
+    )
+}

@@ -1,0 +1,107 @@
+"""How soon the voice starts: quick, repeat, long text, voice cache."""
+
+from __future__ import annotations
+
+from voxdesk.bench import texts
+from voxdesk.bench.context import Bench
+from voxdesk.bench.measure import first_chunk, speak
+from voxdesk.bench.result import ScenarioResult
+from voxdesk.bench.stats import ratio
+
+SPOKEN_METRICS = ["first_chunk_latency", "first_audible_latency", "total_time", "audio_duration",
+                  "rtf", "chunks", "chunk_s", "underruns", "seams", "gap_s"]
+
+
+def quick_units(bench: Bench) -> int:
+    return bench.runs(1)
+
+
+def quick(bench: Bench) -> ScenarioResult:
+    result = ScenarioResult("quick", "One short sentence, spoken as `voxdesk speak` does.",
+                            metrics=SPOKEN_METRICS)
+    runs = bench.runs(1)
+    for run in range(runs):
+        bench.progress.step(f"quick: run {run + 1}/{runs}")
+        result.samples.append({"variant": "short", "run": run,
+                               **speak(bench, texts.SHORT, guard=bench.guard())})
+        bench.progress.advance()
+    return result
+
+
+def repeat_units(bench: Bench) -> int:
+    return bench.runs(5) * len(bench.options.repeat_texts)
+
+
+def repeat(bench: Bench) -> ScenarioResult:
+    result = ScenarioResult("repeat", "N runs of each text, heard through the player.",
+                            metrics=SPOKEN_METRICS)
+    runs = bench.runs(5)
+    for run in range(runs):
+        for name in bench.options.repeat_texts:  # texts interleaved: drift hits all alike
+            bench.progress.step(f"repeat: {name} {run + 1}/{runs}")
+            sample = speak(bench, texts.REPEAT_TEXTS[name], guard=bench.guard())
+            result.samples.append({"variant": name, "run": run, **sample})
+            bench.progress.advance()
+    return result
+
+
+def long_text_units(bench: Bench) -> int:
+    return 2 * bench.runs(3)
+
+
+def long_text(bench: Bench) -> ScenarioResult:
+    result = ScenarioResult(
+        "long-text", "First chunk of one sentence vs a 10,000-character document (should be "
+        "~1.0: the document is split into sentences and the first is spoken first).",
+        metrics=["first_chunk_latency", "segments", "text_chars"])
+    document = texts.document(10_000)
+    runs = bench.runs(3)
+    for run in range(runs):
+        order = [("1 sentence", texts.SHORT), ("10k chars", document)]
+        for variant, text in order if run % 2 == 0 else order[::-1]:
+            bench.progress.step(f"long-text: {variant} {run + 1}/{runs}")
+            result.samples.append({"variant": variant, "run": run, **first_chunk(bench, text)})
+            bench.progress.advance()
+    result.ratios["10k chars / 1 sentence first chunk"] = ratio(
+        result.median("10k chars", "first_chunk_latency"),
+        result.median("1 sentence", "first_chunk_latency"))
+    return result
+
+
+def clear_voice_caches(bench: Bench) -> None:
+    """Forget every encoded voice, in memory and (if the engine has one) on disk."""
+    cache = bench.engine.prompt_cache
+    cache.clear()
+    for name in ("disk", "disk_cache", "_disk"):  # the optional on-disk layer
+        layer = getattr(cache, name, None)
+        if layer is not None and hasattr(layer, "clear"):
+            layer.clear()
+
+
+def voice_cache_units(bench: Bench) -> int:
+    return 1 + 2 * bench.runs(3)
+
+
+def voice_cache(bench: Bench) -> ScenarioResult:
+    result = ScenarioResult(
+        "voice-cache", "First chunk with a cloned voice: first use (clip encoded) vs cached.",
+        metrics=["first_chunk_latency"])
+    voice = bench.voice()
+    bench.progress.step("voice-cache: warm-up")
+    first_chunk(bench, texts.SHORT, voice)  # the first encoding ever also loads librosa & co.
+    bench.progress.advance()
+    runs = bench.runs(3)
+    for run in range(runs):
+        clear_voice_caches(bench)
+        for variant in ("first use", "cached"):
+            bench.progress.step(f"voice-cache: {variant} {run + 1}/{runs}")
+            sample = first_chunk(bench, texts.SHORT, voice)
+            result.samples.append({"variant": variant, "run": run, **sample})
+            bench.progress.advance()
+    hits = [s["voice_cache_hit"] for s in result.samples]
+    if hits != [False, True] * runs:
+        result.notes.append(f"unexpected cache hits/misses: {hits}")
+    result.ratios["first use / cached first chunk"] = ratio(
+        result.median("first use", "first_chunk_latency"),
+        result.median("cached", "first_chunk_latency"))
+    return result

@@ -1,0 +1,256 @@
+"""Keeping speech fluent when synthesis is slower than playback: the real-time guard.
+
+On a fast GPU a model step makes its 160 ms of audio in a fraction of that time and the player's
+short pre-buffer is enough. On a CPU or a slow GPU a step takes longer than the audio it makes
+(real-time factor above 1), and playing chunks as they come stutters word by word: a chunk of
+sound, then a gap while the next step runs. The guard prevents that:
+
+* it measures every model step as it goes (seconds per step, for each ``inference_timesteps``);
+* before a sentence plays, it predicts whether the sentence would run dry and, if so, holds the
+  sentence back until enough of it is buffered to play it to its end without a gap: one pause
+  between sentences instead of gaps inside them;
+* with ``keep_real_time`` it lowers ``inference_timesteps`` for the next sentence, never below
+  the user's floor, when the measured speed says the requested value cannot keep up.
+
+No Qt and no audio device here. The engine calls :meth:`RealtimeGuard.plan_segment` and
+:meth:`RealtimeGuard.on_chunk` (``SynthesisStream.planner``); :class:`voxdesk.speech.Utterance`
+asks :meth:`RealtimeGuard.admit` which chunks may go to the player now and keeps the player's
+refill target at :meth:`RealtimeGuard.needed_buffer_s`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from voxdesk.engine.engine import AudioChunk
+from voxdesk.engine.request import SynthesisParams
+from voxdesk.engine.segmentation import Segment, text_weight
+
+#: Default floor for ``inference_timesteps`` when keeping real time.
+DEFAULT_MIN_STEPS = 4
+#: Share of a step's time that does not scale with ``inference_timesteps`` (the language model
+#: and the audio decoder; the rest is the diffusion solver). Measured on full-size VoxCPM2 on a
+#: CPU: RTF 10.2 at 10 timesteps, 5.6 at 4, so a step is ~25 % fixed + 75 % x timesteps/10.
+#: Only used until two different timestep values have been measured.
+FIXED_SHARE = 0.25
+#: Spoken seconds per unit of text weight (a Latin letter; a CJK character weighs 3) before any
+#: sentence has been measured: ~14 letters per second.
+PRIOR_SECONDS_PER_WEIGHT = 0.07
+#: VoxCPM2's audio per step, until the first chunk says otherwise.
+PRIOR_CHUNK_S = 0.16
+
+
+class StreamPlanner(Protocol):
+    """What ``SynthesisStream`` calls, if given one, around every sentence and model step."""
+
+    def plan_segment(self, segment: Segment, params: SynthesisParams) -> SynthesisParams: ...
+
+    def on_chunk(self, chunk: AudioChunk, generation_s: float, audio_s: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class RealtimePolicy:
+    """The user's choice: "best quality" (default) or "keep real time" down to ``min_steps``."""
+
+    keep_real_time: bool = False
+    min_steps: int = DEFAULT_MIN_STEPS
+    #: Predicted step times are multiplied by this before deciding: step times jitter (other
+    #: programs, thermal limits) and a hold that is slightly too long costs less than a gap.
+    safety: float = 1.15
+
+    def __post_init__(self) -> None:
+        if self.min_steps < 1:
+            raise ValueError("min_steps must be at least 1")
+
+
+class SpeedModel:
+    """Seconds per model step, learned as it goes, and how long sentences come out.
+
+    Keep one per loaded model and pass it to every utterance's guard, so the second utterance
+    starts with what the first one measured.
+    """
+
+    def __init__(self, alpha: float = 0.3) -> None:
+        self.alpha = alpha  # weight of the newest sample in the moving averages
+        self._step_s: dict[int, float] = {}
+        self.first_chunk_s: float | None = None  # prefill + first step of a sentence
+        self.chunk_s = PRIOR_CHUNK_S
+        self.seconds_per_weight = PRIOR_SECONDS_PER_WEIGHT
+
+    def _average(self, old: float | None, new: float) -> float:
+        return new if old is None else old + self.alpha * (new - old)
+
+    def observe_step(self, timesteps: int, seconds: float) -> None:
+        self._step_s[timesteps] = self._average(self._step_s.get(timesteps), seconds)
+
+    def observe_first_chunk(self, seconds: float) -> None:
+        self.first_chunk_s = self._average(self.first_chunk_s, seconds)
+
+    def observe_sentence(self, weight: int, audio_s: float) -> None:
+        if weight > 0:
+            self.seconds_per_weight = self._average(self.seconds_per_weight, audio_s / weight)
+
+    @property
+    def measured(self) -> bool:
+        return bool(self._step_s)
+
+    def step_s(self, timesteps: int) -> float | None:
+        """Predicted seconds per step at ``timesteps``; None before any step was measured."""
+        known = self._step_s
+        if timesteps in known:
+            return known[timesteps]
+        if len(known) >= 2:  # least-squares line through the measured points
+            xs, ys = list(known), list(known.values())
+            mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+            var = sum((x - mean_x) ** 2 for x in xs)
+            slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / var
+            if slope > 0:
+                return max(mean_y + slope * (timesteps - mean_x), 0.1 * min(ys))
+        if known:  # one point (or a nonsensical fit): scale it with the prior split
+            n0, s0 = min(known.items(), key=lambda item: abs(item[0] - timesteps))
+            return s0 * (FIXED_SHARE + (1 - FIXED_SHARE) * timesteps / n0)
+        return None
+
+
+def chunks_to_buffer(remaining: float, ratio: float) -> float:
+    """Chunks that must be queued for ``remaining`` more chunks to play without a gap, when each
+    takes ``ratio`` chunk-durations to generate.
+
+    With Q chunks queued, the j-th chunk still to come arrives after j x ratio and is due after
+    Q + j - 1 chunk-durations, so Q >= j (ratio - 1) + 1 for every j: worst for the last one.
+    """
+    if ratio <= 1:
+        return 1.0
+    return max(remaining, 0.0) * (ratio - 1) + 1
+
+
+@dataclass
+class SentencePlan:
+    """What the guard decided for one sentence, and what happened (for the benchmark)."""
+
+    segment: int
+    timesteps: int  # inference_timesteps used
+    requested_timesteps: int
+    expected_steps: int
+    predicted_ratio: float | None  # step time / chunk duration, None before any measurement
+    steps: int = 0  # chunks generated
+    held_s: float = 0.0  # audio held back before the sentence was let through to the player
+    learned: bool = field(default=False, repr=False)
+
+
+@dataclass
+class RealtimeGuard:
+    """One utterance's guard (see module doc). Not thread-safe: the synthesis thread owns it."""
+
+    policy: RealtimePolicy = field(default_factory=RealtimePolicy)
+    speed: SpeedModel = field(default_factory=SpeedModel)
+    plans: list[SentencePlan] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._weight = 0  # text weight of the current sentence
+        self._max_steps = 0
+        self._held: list[AudioChunk] = []
+        self._sentence: int | None = None  # index of the sentence last admitted
+        self._holding: int | None = None  # index of the sentence being held back
+        self._rate = 0.0  # samples per second, learned from the chunks
+
+    # -- engine side (StreamPlanner) ---------------------------------------------------------
+
+    def plan_segment(self, segment: Segment, params: SynthesisParams) -> SynthesisParams:
+        self._finish_sentence()
+        requested = params.inference_timesteps
+        timesteps = self._choose_timesteps(requested)
+        self._weight = text_weight(segment.text)
+        self._max_steps = params.max_len
+        expected = round(self._weight * self.speed.seconds_per_weight / self.speed.chunk_s)
+        # voxcpm yields at least min_len + 2 steps (its stop check is `step > min_len`).
+        expected = min(max(expected, params.min_len + 2), params.max_len)
+        self.plans.append(SentencePlan(segment.index, timesteps, requested, expected,
+                                       self._ratio(timesteps)))
+        return params if timesteps == requested else params.replace(inference_timesteps=timesteps)
+
+    def on_chunk(self, chunk: AudioChunk, generation_s: float, audio_s: float) -> None:
+        """``generation_s``: the model's time for this chunk alone (consumer time excluded)."""
+        plan = self.plans[-1]
+        plan.steps += 1
+        if audio_s > 0:
+            self.speed.chunk_s = audio_s
+            self._rate = chunk.samples.size / audio_s
+        if plan.steps == 1:  # includes the prompt prefill: not a plain step
+            self.speed.observe_first_chunk(generation_s)
+        else:
+            self.speed.observe_step(plan.timesteps, generation_s)
+
+    def _finish_sentence(self) -> None:
+        if not self.plans or self.plans[-1].learned:
+            return
+        plan = self.plans[-1]
+        plan.learned = True
+        # Learn the speaking rate only from sentences the model ended itself (not cut at max_len).
+        if plan.steps and plan.steps < self._max_steps:
+            self.speed.observe_sentence(self._weight, plan.steps * self.speed.chunk_s)
+
+    def _ratio(self, timesteps: int) -> float | None:
+        step = self.speed.step_s(timesteps)
+        return None if step is None else step * self.policy.safety / self.speed.chunk_s
+
+    def _choose_timesteps(self, requested: int) -> int:
+        if not self.policy.keep_real_time or not self.speed.measured:
+            return requested
+        floor = min(self.policy.min_steps, requested)
+        for timesteps in range(requested, floor - 1, -1):
+            ratio = self._ratio(timesteps)
+            if ratio is not None and ratio <= 1:
+                return timesteps
+        return floor  # even the floor is slower than real time: at least shorten the pauses
+
+    # -- player side --------------------------------------------------------------------------
+
+    def needed_buffer_s(self) -> float:
+        """Audio that must be queued now for the rest of this sentence to play without a gap."""
+        chunk = self.speed.chunk_s
+        if not self.plans:
+            return chunk
+        plan = self.plans[-1]
+        ratio = self._ratio(plan.timesteps)
+        if ratio is None:
+            # No step measured yet. A first chunk (prefill + one step) already faster than its
+            # audio proves real time; otherwise wait for one more chunk to measure a step.
+            first = self.speed.first_chunk_s
+            fast = first is not None and first * self.policy.safety <= chunk
+            return chunk if fast else 2 * chunk
+        remaining = plan.expected_steps - plan.steps
+        if remaining < 0:  # longer than expected: assume a quarter more again, at least 1 step
+            remaining = max(1, math.ceil(0.25 * plan.steps))
+        return chunks_to_buffer(remaining, ratio) * chunk
+
+    def admit(self, chunk: AudioChunk) -> list[AudioChunk]:
+        """The chunks that may go to the player now, in order. The start of each sentence is held
+        back until :meth:`needed_buffer_s` of it is buffered (at once when real time holds)."""
+        ready: list[AudioChunk] = []
+        index = chunk.segment.index
+        if index != self._sentence:  # a new sentence begins: hold it back until it is safe
+            ready += self._release()  # (the previous one ended before its hold filled: let it go)
+            self._sentence = self._holding = index
+        if self._holding != index:
+            ready.append(chunk)
+            return ready
+        self._held.append(chunk)
+        held_s = sum(c.samples.size for c in self._held) / self._rate if self._rate else 0.0
+        if held_s + 1e-9 >= self.needed_buffer_s():
+            if len(self._held) > 1 and self.plans:
+                self.plans[-1].held_s = held_s
+            ready += self._release()
+        return ready
+
+    def finish(self) -> list[AudioChunk]:
+        """The stream ended: whatever is still held back, to be played now."""
+        self._finish_sentence()
+        return self._release()
+
+    def _release(self) -> list[AudioChunk]:
+        held, self._held, self._holding = self._held, [], None
+        return held
+

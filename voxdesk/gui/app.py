@@ -1,0 +1,52 @@
+"""`voxdesk` / `voxdesk gui`: the Qt application around the main window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from voxdesk.engine import DEFAULT_MODEL
+from voxdesk.gui.main_window import MainWindow
+from voxdesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def application() -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication([sys.argv[0] if sys.argv else "voxdesk"])
+    app.setApplicationName("VoxDesk")
+    app.setApplicationDisplayName("VoxDesk")
+    app.setDesktopFileName("voxdesk")
+    return app
+
+
+def model_to_load(args: argparse.Namespace, settings: Settings) -> str:
+    """--model wins; without it, the folder last chosen in the window, else the default."""
+    model = getattr(args, "model", None) or DEFAULT_MODEL
+    if model == DEFAULT_MODEL and settings.model:
+        return settings.model
+    return model
+
+
+def run_app(args: argparse.Namespace) -> int:
+    app = application()
+    settings = Settings.load()
+    window = MainWindow(settings)
+    window.show()
+    # Loading starts once the window is on screen; it runs on the loader thread.
+    window.load_model(model_to_load(args, settings), getattr(args, "device", None) or "auto")
+    code = app.exec()
+    if not window.shutdown():
+        # The model is still loading (maybe downloading) and cannot be interrupted. Settings are
+        # saved; leave without waiting for it rather than hang after the window closed.
+        log.info("exiting while the model loader is busy")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -1,0 +1,131 @@
+"""The live latency readout: how fast the current utterance started, and the recent history."""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+
+from PySide6.QtCore import QPointF, QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QPolygonF
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QSizePolicy, QWidget
+
+from voxdesk.speech import UtteranceMetrics
+
+HISTORY = 20
+NONE = "–"  # shown until a value is known
+
+
+def ms(seconds: float | None) -> str:
+    return NONE if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+class Sparkline(QWidget):
+    """The first-chunk latencies of the last utterances as a line, in palette colours."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.values: deque[float] = deque(maxlen=HISTORY)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName("Latency history")
+        self._describe()
+
+    def sizeHint(self) -> QSize:
+        line = self.fontMetrics().height()
+        return QSize(10 * line, 3 * line)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(4 * self.fontMetrics().height(), self.sizeHint().height())
+
+    def add(self, value: float) -> None:
+        self.values.append(value)
+        self._describe()
+        self.update()
+
+    def _describe(self) -> None:
+        if not self.values:
+            text = "No utterances yet."
+        else:
+            values = [v * 1000 for v in self.values]
+            text = (f"First-chunk latency of the last {len(values)} utterances: "
+                    f"median {statistics.median(values):.0f} ms, best {min(values):.0f} ms, "
+                    f"worst {max(values):.0f} ms; latest {values[-1]:.0f} ms.")
+        self.setAccessibleDescription(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        rect = self.rect().adjusted(2, 2, -2, -2)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+        painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+        if not self.values:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "history of the last 20")
+            return
+        top = max(self.values) or 1.0
+        step = rect.width() / max(HISTORY - 1, 1)
+        points = [QPointF(rect.left() + i * step, rect.bottom() - v / top * rect.height())
+                  for i, v in enumerate(self.values)]
+        pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2)
+        painter.setPen(pen)
+        painter.drawPolyline(QPolygonF(points))
+        painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
+        painter.drawEllipse(points[-1], 3, 3)
+
+
+class LatencyPanel(QGroupBox):
+    """First-chunk and first-audible latency of the current utterance, its real-time factor,
+    and a sparkline of the last :data:`HISTORY` utterances."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Latency", parent)
+        form = QFormLayout(self)
+        self.first_chunk = self._value(form, "First chunk:", "First-chunk latency",
+                                       "From pressing Play to the first audio from the model.")
+        self.first_audible = self._value(form, "First audible:", "First-audible latency",
+                                         "From pressing Play to the first sound out of the "
+                                         "speaker (includes the pre-buffer and device delay).")
+        self.rtf = self._value(form, "Real-time factor:", "Real-time factor",
+                               "Synthesis time divided by audio length: below 1 is faster "
+                               "than real time.")
+        self.sparkline = Sparkline()
+        label = QLabel("History:")
+        label.setToolTip("First-chunk latency of the last 20 utterances.")
+        form.addRow(label, self.sparkline)
+        self.last_metrics: UtteranceMetrics | None = None
+
+    @staticmethod
+    def _value(form: QFormLayout, label: str, name: str, tip: str) -> QLabel:
+        value = QLabel(NONE)
+        value.setAccessibleName(name)
+        value.setToolTip(tip)
+        value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        value.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # reachable for screen-reader users
+        text = QLabel(label)
+        text.setToolTip(tip)
+        text.setBuddy(value)
+        form.addRow(text, value)
+        return value
+
+    def start(self) -> None:
+        """A new utterance began: blank the current values."""
+        for label in (self.first_chunk, self.first_audible, self.rtf):
+            label.setText(NONE)
+
+    def set_first_chunk(self, seconds: float) -> None:
+        self.first_chunk.setText(ms(seconds))
+
+    def set_first_audible(self, seconds: float) -> None:
+        self.first_audible.setText(ms(seconds))
+
+    def finish(self, metrics: UtteranceMetrics) -> None:
+        """The utterance ended: show its final figures and add it to the history."""
+        self.last_metrics = metrics
+        self.first_chunk.setText(ms(metrics.first_chunk_latency))
+        self.first_audible.setText(ms(metrics.first_audible_latency))
+        rtf = metrics.real_time_factor
+        self.rtf.setText(NONE if rtf is None else f"{rtf:.2f}")
+        if metrics.first_chunk_latency is not None:
+            self.sparkline.add(metrics.first_chunk_latency)

@@ -1,0 +1,149 @@
+"""The synthesis parameter panel: VoxCPM's generation settings, with ranges and explanations."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from voxdesk.engine import SynthesisParams
+
+DEFAULTS = SynthesisParams()
+RANGES = SynthesisParams.RANGES
+SEED_RANDOM = -1  # the spin box's "Random" value: seed None
+STEP_MS = 160  # audio per generation step (VoxCPM2)
+
+
+class ParamsPanel(QGroupBox):
+    """Edits a :class:`SynthesisParams`; ``changed`` fires on every edit."""
+
+    changed = Signal()
+
+    def __init__(self, params: SynthesisParams, parent: QWidget | None = None) -> None:
+        super().__init__("Synthesis", parent)
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+
+        self.cfg = QDoubleSpinBox()
+        self.cfg.setDecimals(1)
+        self.cfg.setSingleStep(0.1)
+        self.cfg.setRange(*RANGES["cfg_value"])
+        self._add(form, "&CFG value:", self.cfg, "CFG value",
+                  "Classifier-free guidance: how closely the speech follows the text and the "
+                  "voice. Higher is more faithful but can sound strained; lower is looser.",
+                  DEFAULTS.cfg_value)
+
+        self.steps = QSpinBox()
+        self.steps.setRange(*RANGES["inference_timesteps"])
+        self._add(form, "&Inference timesteps:", self.steps, "Inference timesteps",
+                  "Diffusion steps per chunk of audio: more gives cleaner audio but takes "
+                  "longer, so the first sound comes later.", DEFAULTS.inference_timesteps)
+
+        self.min_len = QSpinBox()
+        self.min_len.setRange(*RANGES["min_len"])
+        self.min_len.setSuffix(" steps")
+        self._add(form, "Mi&n length:", self.min_len, "Min length",
+                  f"The least audio generated for each sentence, in steps of {STEP_MS} ms.",
+                  DEFAULTS.min_len)
+
+        self.max_len = QSpinBox()
+        self.max_len.setRange(*RANGES["max_len"])
+        self.max_len.setSuffix(" steps")
+        self._add(form, "Ma&x length:", self.max_len, "Max length",
+                  f"The most audio generated for each sentence, in steps of {STEP_MS} ms: a "
+                  "safety limit that stops a sentence the model does not end by itself.",
+                  DEFAULTS.max_len)
+
+        self.normalize = QCheckBox("Nor&malize text")
+        self.normalize.setAccessibleName("Normalize text")
+        self.normalize.setToolTip("Spell out numbers, dates, units and symbols before speaking "
+                                  f"(default: {'on' if DEFAULTS.normalize else 'off'}).")
+        form.addRow(self.normalize)
+
+        self.denoise = QCheckBox("&Denoise reference")
+        self.denoise.setAccessibleName("Denoise")
+        self.denoise.setToolTip("Clean background noise from the voice's reference clip before "
+                                "cloning it (needs the denoiser model; default: "
+                                f"{'on' if DEFAULTS.denoise else 'off'}).")
+        form.addRow(self.denoise)
+
+        self.seed = QSpinBox()
+        self.seed.setRange(SEED_RANDOM, 2**31 - 1)
+        self.seed.setSpecialValueText("Random")
+        self._add(form, "S&eed:", self.seed, "Seed",
+                  "The same seed, text, voice and settings give exactly the same audio; "
+                  "Random gives a new take each time.", "Random")
+
+        self.reset_button = QPushButton("&Reset to defaults")
+        self.reset_button.setToolTip("Put every synthesis setting back to VoxCPM's default.")
+        self.reset_button.clicked.connect(self.reset)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.reset_button)
+        form.addRow(row)
+
+        self.set_params(params)
+        for spin in (self.cfg, self.steps, self.min_len, self.max_len, self.seed):
+            spin.valueChanged.connect(self._on_change)
+        for box in (self.normalize, self.denoise):
+            box.toggled.connect(self._on_change)
+
+    @staticmethod
+    def _add(form: QFormLayout, label: str, widget: QWidget, name: str, tip: str,
+             default: object) -> None:
+        widget.setAccessibleName(name)
+        widget.setToolTip(f"{tip} Default: {default}.")
+        text = QLabel(label)
+        text.setBuddy(widget)
+        text.setToolTip(widget.toolTip())
+        form.addRow(text, widget)
+
+    def params(self) -> SynthesisParams:
+        seed = self.seed.value()
+        return SynthesisParams(
+            cfg_value=round(self.cfg.value(), 2),
+            inference_timesteps=self.steps.value(),
+            min_len=self.min_len.value(),
+            max_len=self.max_len.value(),
+            normalize=self.normalize.isChecked(),
+            denoise=self.denoise.isChecked(),
+            seed=None if seed == SEED_RANDOM else seed,
+        )
+
+    def set_params(self, params: SynthesisParams) -> None:
+        widgets = (self.cfg, self.steps, self.min_len, self.max_len, self.normalize,
+                   self.denoise, self.seed)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.cfg.setValue(params.cfg_value)
+        self.steps.setValue(params.inference_timesteps)
+        self.min_len.setValue(params.min_len)
+        self.max_len.setValue(params.max_len)
+        self.normalize.setChecked(params.normalize)
+        self.denoise.setChecked(params.denoise)
+        self.seed.setValue(SEED_RANDOM if params.seed is None else params.seed)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.changed.emit()
+
+    def reset(self) -> None:
+        self.set_params(DEFAULTS)
+
+    def _on_change(self) -> None:
+        # Keep min <= max, so the request never fails on a pair the user cannot see as wrong.
+        sender = self.sender()
+        if self.min_len.value() > self.max_len.value():
+            if sender is self.max_len:
+                self.min_len.setValue(self.max_len.value())
+            else:
+                self.max_len.setValue(self.min_len.value())
+        self.changed.emit()

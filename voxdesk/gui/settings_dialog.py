@@ -1,0 +1,63 @@
+"""The settings dialog: where the audio goes."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from voxdesk.audio.devices import OutputDevice, list_output_devices
+from voxdesk.errors import VoxDeskError
+
+SYSTEM_DEFAULT = "System default"
+
+
+class SettingsDialog(QDialog):
+    """Edits the output device; :meth:`output_device` is the choice ("" = system default)."""
+
+    def __init__(self, output_device: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("VoxDesk settings")
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        layout.addLayout(form)
+
+        self.device = QComboBox()
+        self.device.setAccessibleName("Output device")
+        self.device.setToolTip("Where speech is played. System default follows the desktop's "
+                               "sound settings.")
+        label = QLabel("&Output device:")
+        label.setBuddy(self.device)
+        form.addRow(label, self.device)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        form.addRow(self.note)
+
+        self.device.addItem(SYSTEM_DEFAULT, "")
+        try:
+            devices: list[OutputDevice] = list_output_devices()
+        except VoxDeskError as exc:
+            devices = []
+            self.note.setText(f"{exc.message} {exc.hint}".strip())
+        for device in devices:
+            self.device.addItem(f"{device.name} ({device.host_api})", device.name)
+        index = self.device.findData(output_device)
+        if index < 0 and output_device:  # saved device not present now: keep it selectable
+            self.device.addItem(f"{output_device} (not connected)", output_device)
+            index = self.device.count() - 1
+        self.device.setCurrentIndex(max(index, 0))
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def output_device(self) -> str:
+        return str(self.device.currentData() or "")

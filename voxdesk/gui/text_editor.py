@@ -1,0 +1,108 @@
+"""The text editor: plain text, dropped files, and the highlight of the sentence being heard.
+
+Qt counts positions in UTF-16 code units, Python in code points; the two differ for characters
+outside the Basic Multilingual Plane (most emoji). The engine's segment offsets are Python
+indices, so every position crossing that border goes through :func:`to_qt` / :func:`from_qt`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Signal
+from PySide6.QtGui import QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+
+
+def _bmp_only(text: str) -> bool:
+    return len(text.encode("utf-16-le")) == 2 * len(text)
+
+
+def to_qt(text: str, index: int) -> int:
+    """The Qt (UTF-16) position of the Python index ``index`` in ``text``."""
+    prefix = text[:index]
+    return len(prefix) if _bmp_only(prefix) else len(prefix.encode("utf-16-le")) // 2
+
+
+def from_qt(text: str, position: int) -> int:
+    """The Python index of the Qt (UTF-16) position ``position`` in ``text``."""
+    if _bmp_only(text):
+        return min(position, len(text))
+    units = 0
+    for index, char in enumerate(text):
+        if units >= position:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(text)
+
+
+def local_files(mime: QMimeData) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()] \
+        if mime.hasUrls() else []
+
+
+class TextEditor(QPlainTextEdit):
+    """A plain-text editor that hands dropped files to the window instead of pasting paths."""
+
+    filesDropped = Signal(list)  # list[Path]
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Text")
+        self.setPlaceholderText("Type or paste text here, or open a .txt or .md file "
+                                "(File > Open, or drop it here). Then press Play (Ctrl+Enter).")
+        self._highlight: tuple[int, int] | None = None
+
+    # -- dropped files ---------------------------------------------------------------------
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return bool(local_files(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        files = local_files(source)
+        if files:
+            self.filesDropped.emit(files)
+        else:
+            super().insertFromMimeData(source)
+
+    # -- highlight -------------------------------------------------------------------------
+
+    @property
+    def highlighted(self) -> tuple[int, int] | None:
+        """The highlighted (start, end) in Qt positions, or None."""
+        return self._highlight
+
+    def set_highlight(self, start: int, end: int) -> None:
+        """Highlight [start, end) (Qt positions) with the palette's highlight colours and scroll
+        it into view without moving the user's cursor or selection."""
+        length = self.document().characterCount() - 1
+        start, end = max(0, min(start, length)), max(0, min(end, length))
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        selection = QTextEdit.ExtraSelection()
+        selection.cursor = cursor  # type: ignore[attr-defined]
+        fmt = QTextCharFormat()
+        fmt.setBackground(self.palette().color(QPalette.ColorRole.Highlight))
+        fmt.setForeground(self.palette().color(QPalette.ColorRole.HighlightedText))
+        selection.format = fmt  # type: ignore[attr-defined]
+        self.setExtraSelections([selection])
+        self._highlight = (start, end)
+        self._scroll_to(cursor)
+
+    def clear_highlight(self) -> None:
+        self.setExtraSelections([])
+        self._highlight = None
+
+    def _scroll_to(self, cursor: QTextCursor) -> None:
+        rect = self.cursorRect(cursor)
+        viewport = self.viewport().rect()
+        if viewport.top() <= rect.top() and rect.bottom() <= viewport.bottom():
+            return
+        # QPlainTextEdit scrolls by lines: bring the sentence to a third of the way down.
+        line = max(1, self.fontMetrics().lineSpacing())
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.value() + (rect.top() - viewport.height() // 3) // line)

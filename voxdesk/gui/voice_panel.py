@@ -1,0 +1,284 @@
+"""The voice panel: the model's default voice, a saved voice profile, or a reference clip.
+
+Voice profiles come from ``voxdesk.voices`` when that package is installed; without it the panel
+offers the default voice and reference clips only.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from voxdesk.engine import VoiceReference
+from voxdesk.errors import ReferenceAudioError
+from voxdesk.gui.text_editor import AUDIO_SUFFIXES, local_files
+from voxdesk.settings import VoiceSettings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LABEL = "Model default voice"
+CLIP_CHOICE_LABEL = "Reference clip…"
+AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)"
+
+
+def open_voice_store() -> Any | None:
+    """The user's voice profile store, or None when profiles are not available."""
+    try:
+        from voxdesk.voices.store import VoiceStore
+    except ImportError:
+        return None
+    try:
+        return VoiceStore()
+    except Exception:  # noqa: BLE001 - a broken store must not keep the window from opening
+        log.exception("voice profiles unavailable")
+        return None
+
+
+class VoicePanel(QGroupBox):
+    changed = Signal()
+    previewRequested = Signal(str)  # path of a clip to play
+    profileChosen = Signal(object)  # the VoiceProfile a person just picked
+
+    def __init__(self, voice: VoiceSettings, store: Any | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Voice", parent)
+        self.store = store
+        self._clip = voice.clip
+        self._clip_transcript = voice.prompt_text
+        self._previous = 0
+        self.setAcceptDrops(True)
+
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.combo = QComboBox()
+        self.combo.setAccessibleName("Voice")
+        self.combo.setToolTip("The voice to speak in: the model's own, a saved voice profile, "
+                              "or a short recording (reference clip) to clone.")
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(12)
+        label = QLabel("&Voice:")
+        label.setBuddy(self.combo)
+        form.addRow(label, self.combo)
+
+        self.prompt = QLineEdit()
+        self.prompt.setAccessibleName("Prompt text")
+        self.prompt.setPlaceholderText("What is said in the clip (optional)")
+        self.prompt.setToolTip("The transcript of the reference clip. With it, the model "
+                               "continues the clip (closest match); without it, VoxCPM2 clones "
+                               "from the sound of the clip alone.")
+        label = QLabel("Prompt &text:")
+        label.setBuddy(self.prompt)
+        form.addRow(label, self.prompt)
+
+        self.choose_button = QPushButton("Choose c&lip…")
+        self.choose_button.setToolTip("Pick a recording of the voice to clone (3-20 s of clear "
+                                      "speech; WAV, FLAC, OGG or MP3). You can also drop one "
+                                      "here.")
+        self.choose_button.clicked.connect(self.choose_clip)
+        self.preview_button = QPushButton("Pl&ay reference")
+        self.preview_button.setToolTip("Listen to the reference clip of this voice.")
+        self.preview_button.clicked.connect(self._preview)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.choose_button)
+        buttons.addWidget(self.preview_button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+
+        self.indicator = QLabel()
+        self.indicator.setWordWrap(True)
+        self.indicator.setAccessibleName("Voice status")
+        form.addRow(self.indicator)
+
+        self.combo.activated.connect(self._on_activated)
+        self.prompt.textEdited.connect(self._on_prompt_edited)
+        self.refresh_profiles(select=(voice.kind, voice.profile or voice.clip))
+
+    # -- the choice ------------------------------------------------------------------------
+
+    def refresh_profiles(self, select: tuple[str, str] | None = None) -> None:
+        """Rebuild the list (profiles may have changed), keeping or setting the selection."""
+        keep = select or self.choice()
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.addItem(DEFAULT_LABEL, _key("default", ""))
+        for profile in self._profiles():
+            self.combo.addItem(f"Profile: {profile.name}", _key("profile", profile.name))
+        if self._clip:
+            self.combo.addItem(f"Clip: {Path(self._clip).name}", _key("clip", self._clip))
+            self.combo.setItemData(self.combo.count() - 1, self._clip,
+                                   Qt.ItemDataRole.ToolTipRole)
+        self.combo.addItem(CLIP_CHOICE_LABEL, _key("choose", ""))
+        index = self.combo.findData(_key(*keep))
+        self.combo.setCurrentIndex(max(index, 0))
+        self._previous = self.combo.currentIndex()
+        self.combo.blockSignals(False)
+        self._update()
+
+    def _profiles(self) -> list[Any]:
+        if self.store is None:
+            return []
+        try:
+            return list(self.store.list())
+        except Exception:  # noqa: BLE001
+            log.exception("listing voice profiles failed")
+            return []
+
+    def choice(self) -> tuple[str, str]:
+        return _unkey(self.combo.currentData())
+
+    def settings(self) -> VoiceSettings:
+        kind, value = self.choice()
+        return VoiceSettings(kind=kind if kind in VoiceSettings.KINDS else "default",
+                             profile=value if kind == "profile" else "",
+                             clip=self._clip, prompt_text=self._clip_transcript)
+
+    def voice(self) -> VoiceReference | None:
+        """The voice to speak in (None: the model's default). Raises VoxDeskError."""
+        kind, value = self.choice()
+        if kind == "clip":
+            return VoiceReference.from_clip(value, self.prompt.text() or None)
+        if kind == "profile":
+            return self._profile(value).voice_reference()
+        return None
+
+    def _profile(self, name: str) -> Any:
+        profile = None
+        if self.store is not None:
+            try:
+                profile = self.store.get(name)
+            except Exception:  # noqa: BLE001 - "not found" in whatever form the store says it
+                profile = None
+        if profile is None:
+            raise ReferenceAudioError(f"The voice profile {name!r} no longer exists.",
+                                      "Choose another voice.")
+        return profile
+
+    def set_clip(self, path: str | Path, transcript: str = "") -> None:
+        """Use ``path`` as the reference clip (the file is read only when speaking)."""
+        self._clip = str(path)
+        self._clip_transcript = transcript
+        self.refresh_profiles(select=("clip", self._clip))
+        self.changed.emit()
+
+    def choose_clip(self) -> None:
+        start = str(Path(self._clip).parent) if self._clip else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a reference clip", start,
+                                              AUDIO_FILTER)
+        if path:
+            self.set_clip(path)
+        else:
+            self.combo.setCurrentIndex(self._previous)
+
+    def clip_path(self) -> str | None:
+        """The audio file of the current voice, if it has one (for Play reference)."""
+        kind, value = self.choice()
+        if kind == "clip":
+            return value
+        if kind == "profile":
+            try:
+                return str(self._profile(value).audio_path)
+            except ReferenceAudioError:
+                return None
+        return None
+
+    # -- reactions -------------------------------------------------------------------------
+
+    def _on_activated(self, index: int) -> None:
+        kind, value = _unkey(self.combo.itemData(index))
+        if kind == "choose":
+            self.choose_clip()
+            return
+        self._previous = index
+        self._update()
+        self.changed.emit()
+        if kind == "profile":
+            try:
+                self.profileChosen.emit(self._profile(value))
+            except ReferenceAudioError:
+                pass
+
+    def _on_prompt_edited(self, text: str) -> None:
+        if self.choice()[0] == "clip":
+            self._clip_transcript = text
+            self._update_indicator()
+            self.changed.emit()
+
+    def _preview(self) -> None:
+        path = self.clip_path()
+        if path:
+            self.previewRequested.emit(path)
+
+    def _update(self) -> None:
+        kind, value = self.choice()
+        self.prompt.blockSignals(True)
+        if kind == "clip":
+            self.prompt.setReadOnly(False)
+            self.prompt.setEnabled(True)
+            self.prompt.setText(self._clip_transcript)
+        elif kind == "profile":
+            self.prompt.setReadOnly(True)  # a profile's transcript is edited in its dialog
+            self.prompt.setEnabled(True)
+            try:
+                self.prompt.setText(self._profile(value).transcript or "")
+            except ReferenceAudioError:
+                self.prompt.setText("")
+        else:
+            self.prompt.setText("")
+            self.prompt.setEnabled(False)
+        self.prompt.blockSignals(False)
+        self.preview_button.setEnabled(kind in ("clip", "profile"))
+        self._update_indicator()
+
+    def _update_indicator(self) -> None:
+        kind, value = self.choice()
+        font = QFont(self.indicator.font())
+        font.setBold(kind == "default")
+        self.indicator.setFont(font)
+        if kind == "default":
+            self.indicator.setText("No voice set: the model's default voice is used.")
+        elif kind == "profile":
+            self.indicator.setText(f"Speaking in the voice of profile “{value}”.")
+        else:
+            mode = "continuing the clip" if self._clip_transcript.strip() else "from the clip alone"
+            self.indicator.setText(f"Cloning {Path(value).name} ({mode}).")
+
+    # -- drag and drop of audio files ------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(p.suffix.lower() in AUDIO_SUFFIXES for p in local_files(event.mimeData())):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        clips = [p for p in local_files(event.mimeData()) if p.suffix.lower() in AUDIO_SUFFIXES]
+        if clips:
+            self.set_clip(clips[0])
+            event.acceptProposedAction()
+
+
+def _key(kind: str, value: str) -> str:
+    """Combo item data: "kind:value" (a plain string, so findData can compare it)."""
+    return f"{kind}:{value}"
+
+
+def _unkey(data: object) -> tuple[str, str]:
+    if not isinstance(data, str) or ":" not in data:
+        return "default", ""
+    kind, value = data.split(":", 1)
+    return kind, value

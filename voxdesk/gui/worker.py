@@ -1,0 +1,307 @@
+"""Background work for the window: loading the model, speaking, playing a clip, exporting.
+
+Each worker is a QObject moved to its own QThread; the window starts work by emitting a signal
+connected to a worker slot (a queued call, so it runs on the worker's thread) and hears back
+through the worker's signals. The GUI thread never waits on the model, on model loading, or on
+audio file I/O. Stop, Pause and Cancel are plain thread-safe method calls, because the worker's
+thread is busy inside the model loop when they are needed and would not see a queued call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from voxdesk.audio.export import AtomicAudioWriter
+from voxdesk.audio.player import Player, PlayerState
+from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream
+from voxdesk.engine.voice_prompt import check_clip
+from voxdesk.errors import ReferenceAudioError, VoxDeskError
+from voxdesk.speech import Utterance
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.02  # how often the speaking thread looks at the player while it drains
+
+
+def describe(exc: BaseException) -> tuple[str, str]:
+    """(message, hint) for the user: a VoxDeskError's own, or a generic line for a bug."""
+    if isinstance(exc, VoxDeskError):
+        return exc.message, exc.hint
+    log.exception("unexpected error", exc_info=exc)
+    return f"Something went wrong: {exc or type(exc).__name__}.", "See the log for details."
+
+
+def start_thread(worker: QObject, name: str) -> QThread:
+    """Move ``worker`` to a new running thread; the thread is a child of nothing, so the caller
+    must quit and wait for it (see :func:`stop_thread`)."""
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.start()
+    return thread
+
+
+def stop_thread(thread: QThread, timeout_ms: int = 3000) -> bool:
+    thread.quit()
+    return thread.wait(timeout_ms)
+
+
+class ModelLoader(QObject):
+    """Loads an :class:`Engine` off the GUI thread."""
+
+    loaded = Signal(object)  # Engine
+    failed = Signal(str, str)  # message, hint
+
+    @Slot(str, str)
+    def load(self, model: str, device: str) -> None:
+        try:
+            engine = Engine.load(model, device or None)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message, not a crash
+            self.failed.emit(*describe(exc))
+            return
+        self.loaded.emit(engine)
+
+
+class SpeechWorker(QObject):
+    """Speaks requests through one :class:`Player`, one at a time, with live metrics.
+
+    ``speak`` runs an :class:`Utterance` (the same engine-to-player loop the CLI uses) on this
+    worker's thread and then waits, still on that thread, until the audio has been heard.
+    """
+
+    started = Signal(int)  # number of sentences
+    chunkReady = Signal(object)  # AudioChunk, as soon as it went into the player
+    firstChunk = Signal(float)  # seconds from request to the first chunk from the model
+    firstAudible = Signal(float)  # seconds from request to the first sample out of the speaker
+    progress = Signal(int, int)  # sentence being synthesised (0-based), number of sentences
+    finished = Signal(object)  # UtteranceMetrics, once the last sample has been played
+    cancelled = Signal(object)  # UtteranceMetrics of a stopped utterance
+    error = Signal(str, str)  # message, hint
+    clipStarted = Signal()
+    clipEnded = Signal()
+
+    def __init__(self, output_device: str = "", prebuffer_s: float | None = None) -> None:
+        super().__init__()
+        self._device = output_device
+        self._prebuffer_s = prebuffer_s
+        self._player: Player | None = None
+        self._utterance: Utterance | None = None
+        self._lock = threading.Lock()
+        self._epoch = 0  # bumped by stop(): requests queued before it are dropped
+        self._paused = False
+        self._last_segment = -1  # the sentence last reported by `progress`
+        self._audible_sent = False
+
+    # -- called from the GUI thread (thread-safe) -------------------------------------------
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    @property
+    def player(self) -> Player | None:
+        """The player in use, for reading the playhead; None until the first utterance."""
+        return self._player
+
+    def stop(self) -> None:
+        with self._lock:
+            self._epoch += 1
+            self._paused = False
+            utterance, player = self._utterance, self._player
+        if utterance is not None:
+            utterance.stop()
+        elif player is not None:
+            player.stop()  # a reference clip playing
+
+    def pause(self) -> None:
+        self._paused = True
+        if self._player is not None:
+            self._player.pause()
+
+    def resume(self) -> None:
+        self._paused = False
+        if self._player is not None:
+            self._player.resume()
+
+    # -- slots, run on the worker's thread ---------------------------------------------------
+
+    @Slot(str)
+    def set_output_device(self, device: str) -> None:
+        self._device = device
+        if self._player is not None:
+            self._player.close()
+            self._player = None
+
+    @Slot(object, object, int)
+    def speak(self, engine: Engine, request: SynthesisRequest, epoch: int) -> None:
+        if epoch != self._epoch:  # stopped before it began
+            return
+        try:
+            for clip in request.voice.clips if request.voice is not None else ():
+                check_clip(clip)  # reads the clip: a clear message before the model is asked
+            player = self._ensure_player()
+            utterance = Utterance(engine, player, request, on_chunk=self._on_chunk)
+        except Exception as exc:  # noqa: BLE001
+            self.error.emit(*describe(exc))
+            return
+        with self._lock:
+            if epoch != self._epoch:
+                return
+            self._utterance = utterance
+        self._last_segment = -1
+        self._audible_sent = False
+        self.started.emit(len(utterance.stream.segments))
+        try:
+            utterance.run()
+            if utterance.error is None:
+                if self._paused:  # Pause pressed before playback had begun
+                    player.pause()
+                self._drain(player, utterance)
+        finally:
+            with self._lock:
+                self._utterance = None
+        metrics = utterance.metrics
+        stopped = epoch != self._epoch
+        if utterance.error is not None and not stopped:
+            self.error.emit(*describe(utterance.error))
+        elif stopped or player.state is PlayerState.STOPPED:
+            self.cancelled.emit(metrics)
+        else:
+            self.finished.emit(metrics)
+
+    @Slot(str, int)
+    def play_clip(self, path: str, epoch: int) -> None:
+        """Play a reference clip (read here, off the GUI thread) through the same output."""
+        if epoch != self._epoch:
+            return
+        try:
+            samples, rate = _read_clip(Path(path))
+            player = self._ensure_player()
+            player.begin(rate)
+        except Exception as exc:  # noqa: BLE001
+            self.error.emit(*describe(exc))
+            return
+        self.clipStarted.emit()
+        player.write(samples)
+        player.end_of_input()
+        while not player.wait(POLL_S):
+            pass
+        self.clipEnded.emit()
+
+    @Slot()
+    def shutdown(self) -> None:
+        if self._player is not None:
+            self._player.close()
+            self._player = None
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _ensure_player(self) -> Player:
+        if self._player is None:
+            kwargs = {} if self._prebuffer_s is None else {"prebuffer_s": self._prebuffer_s}
+            self._player = Player(self._device or None, **kwargs)
+        return self._player
+
+    def _on_chunk(self, chunk: AudioChunk) -> None:
+        """Runs on this thread after each chunk went into the player."""
+        utterance = self._utterance
+        if utterance is None:
+            return
+        if chunk.index == 0:
+            latency = utterance.stream.stats.first_chunk_latency
+            if latency is not None:
+                self.firstChunk.emit(latency)
+        if chunk.segment.index != self._last_segment:
+            self._last_segment = chunk.segment.index
+            self.progress.emit(chunk.segment.index, len(utterance.stream.segments))
+        if self._paused and self._player is not None:
+            self._player.pause()
+        self._check_audible(utterance)
+        self.chunkReady.emit(chunk)
+
+    def _check_audible(self, utterance: Utterance) -> None:
+        if not self._audible_sent:
+            audible = utterance.metrics.first_audible_latency
+            if audible is not None:
+                self._audible_sent = True
+                self.firstAudible.emit(audible)
+
+    def _drain(self, player: Player, utterance: Utterance) -> None:
+        """Wait on this thread until the queued audio has been played (or stopped)."""
+        while not player.wait(POLL_S):
+            self._check_audible(utterance)
+        self._check_audible(utterance)
+
+
+def _read_clip(path: Path) -> tuple[object, int]:
+    import soundfile
+
+    check_clip(path)
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError) as exc:
+        raise ReferenceAudioError(f"The voice clip {path.name} cannot be read ({exc}).",
+                                  "Use a WAV, FLAC, OGG or MP3 file.") from exc
+    return data.mean(axis=1).astype("float32"), int(rate)
+
+
+class ExportWorker(QObject):
+    """Synthesises a request into an audio file, atomically: cancelled means no file at all."""
+
+    progress = Signal(int, int)  # sentence being synthesised (0-based), number of sentences
+    finished = Signal(str, float)  # path, seconds of audio
+    cancelled = Signal()
+    error = Signal(str, str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._stream: SynthesisStream | None = None
+        self._epoch = 0  # bumped by cancel(): exports queued before it are dropped
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    def cancel(self) -> None:
+        """Thread-safe: stop the model before its next step; nothing is written."""
+        with self._lock:
+            self._epoch += 1
+            if self._stream is not None:
+                self._stream.cancel()
+
+    @Slot(object, object, str, int)
+    def export(self, engine: Engine, request: SynthesisRequest, path: str, epoch: int) -> None:
+        try:
+            for clip in request.voice.clips if request.voice is not None else ():
+                check_clip(clip)
+            stream = engine.synthesize(request)
+            with self._lock:
+                if epoch != self._epoch:
+                    stream.cancel()
+                self._stream = stream
+            total = len(stream.segments)
+            with AtomicAudioWriter(path, engine.sample_rate) as writer:
+                current = -1
+                for chunk in stream:
+                    writer.write(chunk.samples)
+                    if chunk.segment.index != current:
+                        current = chunk.segment.index
+                        self.progress.emit(current, total)
+                if stream.cancelled:
+                    writer.discard()
+        except Exception as exc:  # noqa: BLE001
+            self.error.emit(*describe(exc))
+            return
+        finally:
+            with self._lock:
+                self._stream = None
+        if stream.cancelled:
+            self.cancelled.emit()
+        else:
+            self.progress.emit(total, total)
+            self.finished.emit(str(writer.path), writer.result().duration)

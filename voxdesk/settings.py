@@ -1,0 +1,159 @@
+"""The user's settings: one dataclass, saved as JSON under the platform's config folder.
+
+Loading is tolerant: a missing file gives the defaults, and a field that is missing, of the wrong
+type or out of range falls back to its default without losing the others. (A file that is not
+JSON at all is kept aside as ``settings.json.bad`` rather than silently overwritten.) Saving is
+atomic, so a crash never leaves a half-written file.
+
+To add a setting, add a field with a default to :class:`Settings` (or to one of its groups): a
+plain type (bool, int, float, str, list, dict, ``X | None``) or another dataclass. Old files
+simply lack it and get the default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from voxdesk import paths
+from voxdesk.atomic import atomic_write_json
+from voxdesk.engine import SynthesisParams
+from voxdesk.errors import VoxDeskError
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "settings.json"
+T = TypeVar("T")
+
+
+@dataclass
+class VoiceSettings:
+    """The voice chosen in the window."""
+
+    kind: str = "default"  # "default" (the model's own voice), "profile" or "clip"
+    profile: str = ""  # the profile's name when kind == "profile"
+    clip: str = ""  # the reference clip's path when kind == "clip"
+    prompt_text: str = ""  # what is said in the clip ("" = clone from the clip alone)
+
+    KINDS = ("default", "profile", "clip")
+
+
+@dataclass
+class WindowSettings:
+    geometry: str = ""  # base64 of QWidget.saveGeometry()
+    splitter: str = ""  # base64 of QSplitter.saveState()
+    last_folder: str = ""  # where the last Open / Export dialog was
+
+
+@dataclass
+class Settings:
+    params: SynthesisParams = field(default_factory=SynthesisParams)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    output_device: str = ""  # a device name; "" = the system's default output
+    model: str = ""  # model chosen with File > Load model ("" = --model, or the default)
+    window: WindowSettings = field(default_factory=WindowSettings)
+
+    @staticmethod
+    def path() -> Path:
+        return paths.config_dir() / FILE_NAME
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or cls.path()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            log.warning("Settings file %s is unreadable (%s); using defaults", path, exc)
+            _keep_aside(path)
+            return cls()
+        return from_dict(cls, data)
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or self.path()
+        try:
+            atomic_write_json(path, to_dict(self))
+        except OSError as exc:
+            raise VoxDeskError(f"The settings could not be saved to {path}: {exc.strerror}.",
+                               "Check that the folder is writable.") from exc
+
+
+def _keep_aside(path: Path) -> None:
+    try:
+        os.replace(path, path.with_name(path.name + ".bad"))
+    except OSError:
+        pass
+
+
+def to_dict(value: Any) -> dict[str, Any]:
+    return dataclasses.asdict(value)
+
+
+def from_dict(cls: type[T], data: object) -> T:
+    """An instance of the dataclass ``cls`` from ``data``, field by field, defaults for the rest."""
+    if not isinstance(data, dict):
+        return cls()
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            values[f.name] = from_dict(hint, data[f.name])  # type: ignore[arg-type]
+            continue
+        ok, value = _coerce(data[f.name], hint)
+        if ok:
+            values[f.name] = value
+        else:
+            log.warning("Ignoring setting %s.%s=%r (not a %s)", cls.__name__, f.name,
+                        data[f.name], hint)
+    instance = cls(**values)
+    return _validated(instance)
+
+
+def _validated(instance: T) -> T:
+    """Values the rest of the app would refuse are reset to the defaults of their group."""
+    if isinstance(instance, SynthesisParams):
+        try:
+            instance.validate()
+        except VoxDeskError as exc:
+            log.warning("Ignoring saved synthesis parameters: %s", exc)
+            return type(instance)()  # type: ignore[return-value]
+    if isinstance(instance, VoiceSettings) and instance.kind not in VoiceSettings.KINDS:
+        return type(instance)()  # type: ignore[return-value]
+    return instance
+
+
+def _coerce(value: Any, hint: Any) -> tuple[bool, Any]:
+    """Whether ``value`` (from JSON) fits the type ``hint``, and the value to use."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(hint):
+            ok, coerced = _coerce(value, option)
+            if ok:
+                return True, coerced
+        return False, None
+    if hint is type(None):
+        return value is None, None
+    if hint is bool:
+        return isinstance(value, bool), value
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return ok, float(value) if ok else None
+    if hint is str:
+        return isinstance(value, str), value
+    if hint in (list, dict) or origin in (list, dict):
+        expected = origin or hint
+        return isinstance(value, expected), value
+    return False, None
