@@ -17,6 +17,10 @@ from voxdesk.testing.sink import SinkRecorder
 
 VOXDESK = [sys.executable, "-m", "voxdesk"]
 
+# Commands like `voxdesk speak` hand their work to a running VoxDesk if there is one: give this
+# test session its own instance name so it never talks to a VoxDesk the developer has open.
+os.environ.setdefault("VOXDESK_INSTANCE", f"voxdesk-tests-{os.getpid()}")
+
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

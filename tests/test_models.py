@@ -180,6 +180,21 @@ def test_unreachable_hub_and_offline_mode_say_what_to_do(isolated, monkeypatch):
     assert "voxdesk models download VoxCPM2" in missing.value.hint
 
 
+def test_modelscope_source_and_a_mirror_without_file_metadata(hub, tiny_model_dir, monkeypatch):
+    with FakeHub({"OpenBMB/VoxCPM2": tiny_model_dir}) as modelscope:
+        monkeypatch.setenv("MODELSCOPE_DOMAIN", modelscope.url)
+        path = models.download("VoxCPM2", source="modelscope")
+        assert modelscope.file_requests() and not hub.requests
+    assert store.read_manifest(path).source == "modelscope"
+    assert models.verify("VoxCPM2") == []
+    models.remove("VoxCPM2")
+
+    hub.file_metadata = False  # sizes come from HEAD requests; checks are by size alone
+    path = models.download("VoxCPM2")
+    assert any(r.method == "HEAD" for r in hub.requests)
+    assert _digest(path / "model.safetensors") == _digest(tiny_model_dir / "model.safetensors")
+
+
 def test_unknown_repository_is_not_found(hub):
     with pytest.raises(ModelNotFoundError, match="no model someone/missing"):
         models.download("someone/missing")

@@ -31,6 +31,12 @@ METRICS: dict[str, tuple[str, str]] = {
     "held_s": ("held back", "s"),
     "segments": ("sentences", "n"),
     "text_chars": ("characters", "n"),
+    "stall_p50": ("stall p50", "s"),
+    "stall_p99": ("stall p99", "s"),
+    "stall_max": ("stall max", "s"),
+    "stop_latency": ("stop -> aborted", "s"),
+    "stop_heard": ("stop -> silent", "s"),
+    "stop_to_idle": ("stop -> idle", "s"),
 }
 COLUMNS = ("n", "min", "median", "p95", "max")
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "voxdesk.cli.synthesis",  # speak, export
     "voxdesk.cli.devices",
     "voxdesk.cli.gui",
+    "voxdesk.cli.remote",  # read-clipboard, read-selection, stop, status
     "voxdesk.cli.bench",
     "voxdesk.cli.models",
     "voxdesk.cli.diagnostics",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from voxdesk.audio.export import AtomicAudioWriter, ENCODINGS, check_writable
 from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
 from voxdesk.cli.options import add_synthesis_options, load_engine, print_stats, request_from_args
 from voxdesk.cli.realtime import add_realtime_options, guard_from_args
+from voxdesk.engine import SynthesisRequest
 from voxdesk.speech import Utterance, UtteranceMetrics
 
 
@@ -25,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help=f"seconds of audio to queue before playing (default "
                        f"{DEFAULT_PREBUFFER_S})")
     add_realtime_options(speak)
+    speak.add_argument("--standalone", action="store_true",
+                       help="synthesise in this process even if VoxDesk is already running")
     speak.set_defaults(func=run_speak)
 
     export = subparsers.add_parser(
@@ -42,20 +46,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_speak(args: argparse.Namespace) -> int:
     request = request_from_args(args)
+    if not args.standalone:
+        from voxdesk.cli.remote import forward
+
+        reply = forward({"command": "speak", "text": request.text})
+        if reply is not None and reply.get("ok"):
+            print("Sent to the running VoxDesk (--standalone speaks here instead).",
+                  file=sys.stderr)
+            return 0
+    return speak(args, [request])
+
+
+def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest]) -> int:
+    """Speak each request in turn with one loaded model and one output stream."""
     guard = guard_from_args(args)
     player = Player(device=args.output_device, prebuffer_s=args.prebuffer)
     engine = load_engine(args)
-    utterance = Utterance(engine, player, request, guard=guard).start()
     try:
-        while not utterance.wait(timeout=0.2):
-            pass
-    except KeyboardInterrupt:
-        utterance.stop()
-        raise
+        for request in requests:
+            utterance = Utterance(engine, player, request, guard=guard).start()
+            try:
+                while not utterance.wait(timeout=0.2):
+                    pass
+            except KeyboardInterrupt:
+                utterance.stop()
+                raise
+            if args.stats:
+                print_stats(utterance.metrics.as_dict())
     finally:
         player.close()
-    if args.stats:
-        print_stats(utterance.metrics.as_dict())
     return 0
 
 

@@ -72,9 +72,14 @@ class MainWindow(QMainWindow):
     exportRequested = Signal(object, object, str, int)  # engine, request, path, epoch
     loadRequested = Signal(str, str)  # model, device
     outputDeviceChanged = Signal(str)
-    # For observers (tests, the benchmark): the sentence now heard (-1: none), the model.
+    # For observers (tests, the benchmark), emitted on the GUI thread once the window has
+    # updated itself: the sentence now heard (-1: none), the model, the ends of work.
     highlightChanged = Signal(int)
     engineReady = Signal(object)
+    engineFailed = Signal(str, str)  # message, hint
+    speechStarted = Signal(int)  # number of sentences
+    speechEnded = Signal(object)  # UtteranceMetrics (cancelled or not), None after an error
+    exportEnded = Signal(str)  # "finished", "cancelled" or "failed"
 
     def __init__(self, settings: Settings | None = None, engine: Engine | None = None,
                  voice_store: Any | None = None) -> None:
@@ -317,6 +322,7 @@ class MainWindow(QMainWindow):
         self._show_model_status(f"No model: {message} {hint}".strip(), busy=False, failed=True)
         self._update_transport()
         self.show_error(message, hint or "Choose a model folder with File > Load model…")
+        self.engineFailed.emit(message, hint)
 
     def _show_model_status(self, text: str, busy: bool, failed: bool) -> None:
         self.model_status.setText(text)
@@ -382,11 +388,11 @@ class MainWindow(QMainWindow):
             start = from_qt(document, cursor.selectionStart())
             end = from_qt(document, cursor.selectionEnd())
             return document[start:end], start
+        if not document[from_qt(document, cursor.position()):].strip():
+            return document, 0  # nothing after the cursor: read it all
         cursor.movePosition(QTextCursor.MoveOperation.StartOfWord)
         start = from_qt(document, cursor.position())
-        if document[start:].strip():
-            return document[start:], start
-        return document, 0
+        return document[start:], start
 
     # == speaking ==============================================================================
 
@@ -445,6 +451,7 @@ class MainWindow(QMainWindow):
         self._total_sentences = sentences
         self._playhead_timer.start()
         self._update_transport()
+        self.speechStarted.emit(sentences)
 
     def _on_progress(self, index: int, total: int) -> None:
         self._total_sentences = total
@@ -453,10 +460,12 @@ class MainWindow(QMainWindow):
     def _on_finished(self, metrics: UtteranceMetrics) -> None:
         self.latency_panel.finish(metrics)
         self._end_speaking()
+        self.speechEnded.emit(metrics)
 
     def _on_speech_error(self, message: str, hint: str) -> None:
         self._end_speaking()
         self.show_error(message, hint)
+        self.speechEnded.emit(None)
 
     def _end_speaking(self) -> None:
         self._speaking = False
@@ -551,14 +560,17 @@ class MainWindow(QMainWindow):
     def _on_export_finished(self, path: str, seconds: float) -> None:
         self._end_export()
         self.statusBar().showMessage(f"Exported {seconds:.1f} s of speech to {path}.", 10000)
+        self.exportEnded.emit("finished")
 
     def _on_export_cancelled(self) -> None:
         self._end_export()
         self.statusBar().showMessage("Export cancelled: no file was written.", 10000)
+        self.exportEnded.emit("cancelled")
 
     def _on_export_error(self, message: str, hint: str) -> None:
         self._end_export()
         self.show_error(message, hint)
+        self.exportEnded.emit("failed")
 
     @property
     def exporting(self) -> bool:

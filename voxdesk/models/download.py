@@ -112,7 +112,7 @@ def download(
             raise ModelNotFoundError(f"{entry.id} is not published on ModelScope.",
                                      "Download it from Hugging Face (leave out --source).")
         remote_id = entry.modelscope_id if entry else repo_id
-    job = _Download(name, progress, cancel)
+    job = _Download(entry.id if entry else repo_id, progress, cancel)
     job.report("listing")
     snapshot = sources.list_files(source, remote_id, revision)  # type: ignore[arg-type]
     target = store.model_dir(repo_id)

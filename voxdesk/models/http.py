@@ -10,6 +10,7 @@ to (signed CDN URLs reject an extra Authorization header, and the token must not
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,7 +35,21 @@ class _RedirectHandler(urllib.request.HTTPRedirectHandler):
         return new
 
 
-_opener = urllib.request.build_opener(_RedirectHandler())
+def _tls_context() -> ssl.SSLContext:
+    """The system's certificate authorities plus certifi's (as huggingface_hub uses): a bundled
+    Python on macOS or Windows may find none of its own."""
+    context = ssl.create_default_context()
+    try:
+        import certifi
+
+        context.load_verify_locations(certifi.where())
+    except (ImportError, OSError):
+        pass
+    return context
+
+
+_opener = urllib.request.build_opener(_RedirectHandler(),
+                                      urllib.request.HTTPSHandler(context=_tls_context()))
 
 
 def open_url(url: str, headers: dict[str, str] | None = None, start: int = 0,

@@ -121,14 +121,14 @@ def _list_huggingface(repo_id: str, revision: str | None) -> RemoteSnapshot:
     for path in sorted(wanted(list(siblings))):
         sibling = siblings[path]
         lfs = sibling.lfs
+        url = hf_hub_url(repo_id, path, revision=commit, endpoint=endpoint)
         size = sibling.size if sibling.size is not None else (lfs["size"] if lfs else None)
-        if size is None:
-            raise NetworkError(f"{endpoint} did not give the size of {repo_id}/{path}.",
-                               "It may not be a Hugging Face hub. " + _mirror_hint(HUGGINGFACE))
+        if size is None:  # a mirror without file metadata: ask for each file's size
+            size = _size_by_head(url, build_hf_headers(), endpoint)
         files.append(RemoteFile(
             path=path,
             size=int(size),
-            url=hf_hub_url(repo_id, path, revision=commit, endpoint=endpoint),
+            url=url,
             sha256=lfs["sha256"] if lfs else None,
             git_sha1=None if lfs else sibling.blob_id,
         ))
@@ -137,6 +137,19 @@ def _list_huggingface(repo_id: str, revision: str | None) -> RemoteSnapshot:
                                  "Check the model name.")
     return RemoteSnapshot(HUGGINGFACE, repo_id, commit, endpoint, tuple(files),
                           headers=build_hf_headers())
+
+
+def _size_by_head(url: str, headers: dict[str, str], endpoint: str) -> int:
+    try:
+        with http.open_url(url, headers, method="HEAD") as response:
+            size = response.headers.get("X-Linked-Size") or response.headers.get("Content-Length")
+    except (OSError, ValueError) as exc:
+        raise NetworkError(f"Cannot reach {endpoint} ({http.describe_network_error(exc)}).",
+                           _mirror_hint(HUGGINGFACE)) from exc
+    if size is None:
+        raise NetworkError(f"{endpoint} did not give the size of {url}.",
+                           "It may not be a Hugging Face hub. " + _mirror_hint(HUGGINGFACE))
+    return int(size)
 
 
 def _huggingface_error(exc: Exception, repo_id: str, endpoint: str) -> Exception:

@@ -16,7 +16,8 @@ ModelScope layout:
 
 Knobs for failure tests: ``rate`` (bytes per second per response), ``drop_after`` (close each
 file's first response after that many bytes), ``token`` (require ``Authorization: Bearer``),
-``corrupt`` (paths served with flipped bytes), ``advertise_size`` (sizes the API claims).
+``corrupt`` (paths served with flipped bytes), ``advertise_size`` (sizes the API claims),
+``file_metadata=False`` (a mirror whose model info lists names only).
 Every request is recorded in ``requests``.
 
     python -m voxdesk.testing.fake_hub REPO_ID=DIR [...]   # serve until Ctrl-C
@@ -96,6 +97,7 @@ class FakeHub:
     drop_after: int | None = None
     token: str | None = None
     cdn_host: str | None = None
+    file_metadata: bool = True  # False: a mirror that ignores ?blobs=true (no sizes, no hashes)
     corrupt: set[str] = field(default_factory=set)
     advertise_size: dict[str, int] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
@@ -248,7 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
         siblings = []
         for f in repo.files.values():
             sibling: dict[str, Any] = {"rfilename": f.path}
-            if query.get("blobs") in ("True", "true", "1"):
+            if self.hub.file_metadata and query.get("blobs") in ("True", "true", "1"):
                 sibling.update(size=self.hub._advertised(f), blobId=f.git_sha1)
                 if f.is_lfs:
                     sibling["lfs"] = {"sha256": f.sha256, "size": self.hub._advertised(f),

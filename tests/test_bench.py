@@ -1,0 +1,156 @@
+"""`voxdesk bench` on the tiny model: the JSON has every field, with plausible values; the
+overhead and long-text ratios are printed. Speed itself is never asserted (noisy machines):
+thresholds are for the benchmark report, not for tests."""
+
+import json
+import sys
+
+import pytest
+
+from voxdesk.bench import report
+from voxdesk.bench.result import ScenarioResult
+from voxdesk.bench.stats import percentile, summarize
+from voxdesk.testing.sink import SinkRecorder
+
+# The tiny test model never stops by itself: force a short length, as for any random model.
+FAST = ["--device", "cpu", "--max-len", "8", "--quiet"]
+ENVIRONMENT_FIELDS = {"voxdesk", "voxcpm", "torch", "python", "device", "device_name",
+                      "model_id", "dtype", "architecture", "parameters", "sample_rate",
+                      "load_time_s", "date", "cpu"}
+STAT_FIELDS = {"n", "min", "median", "p95", "max", "mean"}
+
+
+def audio_args():
+    return [] if SinkRecorder.available() else ["--no-audio"]
+
+
+@pytest.fixture(scope="module")
+def quick_report(tiny_model_dir, tmp_path_factory):
+    from tests.conftest import run_voxdesk
+
+    out = tmp_path_factory.mktemp("bench")
+    result = run_voxdesk("bench", "quick", "--model", str(tiny_model_dir), "--runs", "2",
+                         "--json", str(out / "quick.json"), "--plot", str(out / "quick.png"),
+                         *FAST, *audio_args(), timeout=180)
+    assert result.returncode == 0, result.stderr
+    return result, json.loads((out / "quick.json").read_text()), out / "quick.png"
+
+
+def test_quick_json_has_environment_and_every_sample(quick_report, tiny_model_dir):
+    _, data, _ = quick_report
+    assert data["schema"] == report.SCHEMA
+    env = data["environment"]
+    assert ENVIRONMENT_FIELDS <= set(env)
+    assert env["model_id"] == str(tiny_model_dir) and env["device"] == "cpu"
+    assert env["device_name"] == "CPU" and env["dtype"] and env["voxcpm"] and env["torch"]
+    assert env["parameters"] > 0 and env["load_time_s"] > 0
+    assert data["settings"]["params"]["max_len"] == 8
+    quick = data["scenarios"]["quick"]
+    assert quick["skipped"] is None
+    assert len(quick["samples"]) == 2
+    for metric in ("first_chunk_latency", "total_time", "audio_duration", "rtf", "chunks",
+                   "chunk_s", "underruns", "seams"):
+        assert metric in quick["metrics"]
+        stats = quick["summary"]["short"][metric]
+        assert STAT_FIELDS == set(stats)
+        assert stats["min"] <= stats["median"] <= stats["p95"] <= stats["max"]
+
+
+def test_quick_samples_are_plausible(quick_report):
+    _, data, _ = quick_report
+    playing = SinkRecorder.available()
+    for sample in data["scenarios"]["quick"]["samples"]:
+        assert 0 < sample["first_chunk_latency"] < sample["total_time"]
+        assert sample["chunks"] == 8 and sample["chunk_samples"] == 7680
+        assert sample["chunk_s"] == pytest.approx(0.16)
+        assert sample["audio_duration"] == pytest.approx(8 * 0.16)
+        assert sample["rtf"] == pytest.approx(sample["total_time"] / sample["audio_duration"])
+        assert sample["segments"] == 1 and not sample["cancelled"]
+        if playing:  # heard after it was generated, and before playback could have ended
+            assert sample["first_chunk_latency"] <= sample["first_audible_latency"]
+            assert sample["first_audible_latency"] < sample["playback_time"]
+            assert sample["underruns"] >= 0 and 0 <= sample["seams"] <= sample["underruns"]
+            assert sample["guard"] is True and sample["timesteps"] == 10
+        else:
+            assert sample["first_audible_latency"] is None
+
+
+def test_quick_prints_a_table_and_draws_a_plot(quick_report):
+    result, _, png = quick_report
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("VoxDesk") and "voxcpm" in lines[0]
+    assert any(line.split()[:3] == ["short", "first", "chunk"] for line in lines)
+    assert any("RTF" in line for line in lines)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_overhead_and_long_text_ratios(tiny_model_dir, tmp_path, cli):
+    out = tmp_path / "ratios.json"
+    result = cli("bench", "overhead", "long-text", "--model", str(tiny_model_dir), "--runs", "2",
+                 "--json", str(out), *FAST, *audio_args(), timeout=180)
+    assert result.returncode == 0, result.stderr
+    print(result.stdout)  # the figures, for whoever reads the CI log
+    assert "ratio voxdesk / raw first chunk" in result.stdout
+    assert "ratio voxdesk / raw total" in result.stdout
+    assert "ratio 10k chars / 1 sentence first chunk" in result.stdout
+    scenarios = json.loads(out.read_text())["scenarios"]
+    overhead = scenarios["overhead"]
+    assert [s["variant"] for s in overhead["samples"]].count("voxdesk") == 2
+    assert "both paths produced identical audio in every run" in overhead["notes"]
+    assert all(value > 0 for value in overhead["ratios"].values())
+    long_text = scenarios["long-text"]
+    by_variant = {s["variant"]: s for s in long_text["samples"]}
+    assert by_variant["10k chars"]["text_chars"] >= 10_000
+    assert by_variant["10k chars"]["segments"] > 50 and by_variant["1 sentence"]["segments"] == 1
+    assert long_text["ratios"]["10k chars / 1 sentence first chunk"] > 0
+
+
+def test_bad_bench_options_fail_before_loading_the_model(cli, tmp_path):
+    result = cli("bench", "nonsense", "--model", str(tmp_path / "no-model"))
+    assert result.returncode != 0 and "Unknown scenario 'nonsense'" in result.stderr
+    result = cli("speak", "Hi.", "--min-steps", "0", "--model", str(tmp_path / "no-model"))
+    assert result.returncode != 0 and "--min-steps must be at least 1" in result.stderr
+
+
+def test_speak_and_bench_offer_the_real_time_settings(cli):
+    for command in ("speak", "bench"):
+        text = cli(command, "--help").stdout
+        assert "--keep-real-time" in text and "--min-steps" in text and "--no-guard" in text
+    bench_help = cli("bench", "--help").stdout
+    for option in ("--runs", "--json", "--plot", "--no-audio", "--model", "--device"):
+        assert option in bench_help
+    for scenario in ("quick", "compare", "repeat", "overhead", "long-text", "voice-cache",
+                     "guard", "gui"):
+        assert scenario in bench_help
+
+
+def test_statistics():
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 95) == pytest.approx(4.8)
+    stats = summarize([3, None, 1, 2, True])  # None and booleans are not numbers here
+    assert stats == {"n": 3, "min": 1, "median": 2, "p95": pytest.approx(2.9), "max": 3,
+                     "mean": 2}
+    assert summarize([None]) is None
+
+
+def test_table_formats_units():
+    result = ScenarioResult("demo", "A demo.", metrics=["first_chunk_latency", "rtf", "seams"])
+    result.samples = [{"variant": "a", "first_chunk_latency": 0.0456, "rtf": 1.5, "seams": 0},
+                      {"variant": "a", "first_chunk_latency": 2.5, "rtf": 0.5, "seams": 2}]
+    result.ratios["x / y"] = 1.0234
+    env = {"voxdesk": "1", "voxcpm": "2", "torch": "3", "date": "today", "model_id": "m",
+           "architecture": "voxcpm2", "parameters": 2e9, "dtype": "bfloat16",
+           "device_name": "CPU", "device": "cpu", "load_time_s": 1.0}
+    text = report.table(env, [result])
+    assert "46 ms" in text and "2.50 s" in text and "ratio x / y: 1.023" in text
+    assert "2,000 M parameters" in text
+
+
+def test_plot_without_matplotlib_is_a_clear_error(monkeypatch):
+    from voxdesk.bench.plot import require_matplotlib
+    from voxdesk.errors import VoxDeskError
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    with pytest.raises(VoxDeskError, match="--plot needs matplotlib") as error:
+        require_matplotlib()
+    assert "pip install" in str(error.value)

@@ -1,0 +1,411 @@
+"""The window, driven like a person would (pytest-qt on Xvfb), speaking into the null sink.
+
+Real widgets, the real engine on the tiny model, real PortAudio playback recorded from the
+PulseAudio sink's monitor.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
+
+from voxdesk.audio.player import PlayerState
+from voxdesk.engine import SynthesisParams, SynthesisRequest
+from voxdesk.gui.main_window import MainWindow
+from voxdesk.settings import Settings
+from voxdesk.testing.sink import find_pieces_in_order, non_silent_span
+
+pytestmark = pytest.mark.gui
+
+SHORT = "Hello there. How are you?"
+LONG = " ".join(f"This is sentence number {i}." for i in range(1, 41))
+ACCESSIBLE_NAMES = [
+    "Text", "Play", "Pause", "Stop", "Export", "Voice", "Prompt text", "CFG value",
+    "Inference timesteps", "Min length", "Max length", "Normalize text", "Denoise",
+    "First-chunk latency", "Model status",
+]
+
+
+@pytest.fixture(scope="module")
+def warm_engine(engine):
+    """The session engine after one generation (the tiny model's very first one is slow)."""
+    list(engine.synthesize(SynthesisRequest("Warm up.", params=SynthesisParams(max_len=2))))
+    return engine
+
+
+@pytest.fixture
+def window(qtbot, warm_engine, data_dir):
+    w = MainWindow(Settings(), engine=warm_engine)
+    qtbot.addWidget(w)
+    w.params_panel.max_len.setValue(8)
+    w.params_panel.seed.setValue(3)
+    w.show()
+    w.activateWindow()  # window shortcuts (Ctrl+Enter, Esc) need the active window
+    qtbot.waitActive(w)
+    w.editor.setFocus()
+    return w
+
+
+def expected_audio(engine, text: str, params: SynthesisParams) -> np.ndarray:
+    return np.concatenate([c.samples for c in engine.synthesize(SynthesisRequest(text,
+                                                                                 params=params))])
+
+
+def by_name(window: QWidget, name: str) -> QWidget:
+    found = [w for w in window.findChildren(QWidget) if w.accessibleName() == name]
+    assert len(found) == 1, (name, found)
+    return found[0]
+
+
+def wait_until(qtbot, condition, timeout_ms: int = 10000) -> None:
+    qtbot.waitUntil(condition, timeout=timeout_ms)
+
+
+# -- speaking ------------------------------------------------------------------------------------
+
+
+def test_typed_text_is_heard_with_latency_highlight_and_identical_export(
+        window, warm_engine, qtbot, sink_recorder, tmp_path):
+    qtbot.keyClicks(window.editor, SHORT)
+    heard: list[tuple[int, str]] = []
+
+    def on_highlight(index: int) -> None:
+        if index >= 0:
+            start, end = window.editor.highlighted
+            heard.append((index, window.editor.toPlainText()[start:end]))
+
+    window.highlightChanged.connect(on_highlight)
+    readout = window.latency_panel.first_chunk
+    with sink_recorder() as rec:
+        with qtbot.waitSignal(window.speechEnded, timeout=30000) as done:
+            qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
+            assert readout.text() == "–"
+            wait_until(qtbot, lambda: readout.text().endswith(" ms"))  # live, while speaking
+            shown_live = readout.text()
+            assert window.speaking
+    metrics = done.args[0]
+    assert not metrics.cancelled
+
+    # What reached the sound card is what the engine makes for this text, chunk by chunk.
+    params = window.params_panel.params()
+    expected = expected_audio(warm_engine, SHORT, params)
+    scores = find_pieces_in_order(rec.samples, expected)
+    assert len(scores) == 16 and min(scores) > 0.9, [round(s, 3) for s in scores]
+
+    # The readout shows the engine's own metric, live and at the end.
+    assert metrics.first_chunk_latency > 0
+    shown = f"{metrics.first_chunk_latency * 1000:.0f} ms"
+    assert shown_live == shown and by_name(window, "First-chunk latency").text() == shown
+    assert window.latency_panel.first_audible.text() == \
+        f"{metrics.first_audible_latency * 1000:.0f} ms"
+    assert window.latency_panel.rtf.text() == f"{metrics.real_time_factor:.2f}"
+    assert len(window.latency_panel.sparkline.values) == 1
+
+    # The highlight followed the audio: each sentence in turn, then cleared.
+    assert heard == [(0, "Hello there."), (1, "How are you?")]
+    assert window.editor.highlighted is None and not window.speaking
+
+    # Export gives the same audio as the player played.
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "speech.wav"
+    with qtbot.waitSignal(window.exportEnded, timeout=30000) as exported_signal:
+        assert window.export_to(out)
+        assert window.export_progress.isVisible()
+    assert exported_signal.args == ["finished"]
+    exported, rate = soundfile.read(out, dtype="float32")
+    info = soundfile.info(out)
+    assert (info.format, info.subtype, rate) == ("WAV", "PCM_16", 48000)
+    assert exported.size == expected.size
+    assert np.abs(exported - expected).max() < 2 / 32768
+    scores = find_pieces_in_order(rec.samples, exported)
+    assert min(scores) > 0.9, scores
+    assert not window.export_progress.isVisible()
+    assert sorted(p.name for p in folder.iterdir()) == ["speech.wav"]
+
+
+def test_event_loop_keeps_running_while_a_long_text_is_spoken(window, qtbot):
+    window.editor.setPlainText(LONG)
+    chunks: list[object] = []
+    window.speech.chunkReady.connect(chunks.append)
+    window.play()
+    wait_until(qtbot, lambda: window.latency_panel.first_chunk.text().endswith(" ms"), 30000)
+
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer(interval=10)
+    timer.timeout.connect(tick)
+    timer.start()
+    chunks_before = len(chunks)
+    qtbot.wait(3000)
+    timer.stop()
+    assert window.speaking
+    assert len(chunks) - chunks_before >= 10  # the model really was working meanwhile
+    with qtbot.waitSignal(window.speechEnded, timeout=5000):
+        window.stop()
+    assert len(gaps) > 100
+    print(f"longest event-loop gap {max(gaps)} ms over {len(gaps)} ticks")
+    assert max(gaps) < 100, f"longest event-loop gap {max(gaps)} ms"
+
+
+def test_pause_resume_and_stop_mid_utterance(window, qtbot, sink_recorder):
+    window.editor.setPlainText(LONG)
+    window.play_button.click()
+    wait_until(qtbot, lambda: window.latency_panel.first_audible.text().endswith(" ms"), 30000)
+    qtbot.wait(300)
+    player = window.speech.player
+
+    # Space outside the editor pauses; in the editor it types.
+    window.side_scroll.setFocus()
+    qtbot.keyClick(window.side_scroll, Qt.Key.Key_Space)
+    assert window.pause_button.isChecked() and window.pause_button.text() == "Resume"
+    wait_until(qtbot, lambda: player.state is PlayerState.PAUSED, 1000)
+    qtbot.wait(100)
+    frames = player.frames_played
+    qtbot.wait(400)
+    assert player.frames_played == frames and window.speaking
+
+    window.pause_button.click()  # resume
+    assert not window.pause_button.isChecked()
+    wait_until(qtbot, lambda: player.frames_played > frames, 2000)
+
+    with qtbot.waitSignal(window.speechEnded, timeout=3000) as stopped:
+        qtbot.keyClick(window.editor, Qt.Key.Key_Escape)
+    assert stopped.args[0].cancelled
+    assert player.state is PlayerState.STOPPED and not window.speaking
+    assert window.editor.highlighted is None
+    assert not window.stop_button.isEnabled() and not window.pause_button.isEnabled()
+    with sink_recorder() as rec:
+        qtbot.wait(400)
+    assert non_silent_span(rec.samples) == (0, 0), "audio went on after Stop"
+
+    window.editor.setFocus()
+    text = window.editor.toPlainText()
+    qtbot.keyClick(window.editor, Qt.Key.Key_Space)
+    assert window.editor.toPlainText() == " " + text and not window.pause_button.isChecked()
+
+
+def test_play_reads_the_selection_or_from_the_cursor(window, qtbot):
+    window.editor.setPlainText("First one. Second one. Third one.")
+    cursor = window.editor.textCursor()
+    cursor.setPosition(11)
+    cursor.setPosition(22, cursor.MoveMode.KeepAnchor)
+    window.editor.setTextCursor(cursor)
+    assert window._text_to_read() == ("Second one.", 11)
+    cursor.setPosition(14)  # inside "Second": from the start of that word
+    window.editor.setTextCursor(cursor)
+    assert window._text_to_read() == ("Second one. Third one.", 11)
+    cursor.movePosition(cursor.MoveOperation.End)
+    window.editor.setTextCursor(cursor)
+    assert window._text_to_read() == ("First one. Second one. Third one.", 0)
+
+
+def test_highlight_offsets_survive_characters_outside_the_bmp(window, qtbot):
+    window.editor.setPlainText("Smile 😀 here. Then this.")
+    heard: list[str] = []
+
+    def on_highlight(index: int) -> None:
+        if index >= 0:
+            start, end = window.editor.highlighted
+            cursor = window.editor.textCursor()
+            cursor.setPosition(start)
+            cursor.setPosition(end, cursor.MoveMode.KeepAnchor)
+            heard.append(cursor.selectedText())
+
+    window.highlightChanged.connect(on_highlight)
+    window.params_panel.max_len.setValue(3)
+    with qtbot.waitSignal(window.speechEnded, timeout=30000):
+        window.play()
+    assert heard == ["Smile 😀 here.", "Then this."]
+
+
+def test_export_can_be_cancelled_without_leaving_a_file(window, qtbot, tmp_path):
+    window.editor.setPlainText(LONG)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "long.wav"
+    assert window.export_to(out)
+    wait_until(qtbot, lambda: window.export_progress.maximum() > 0, 30000)
+    assert window.exporting and window.export_cancel.isVisible()
+    assert not window.export_button.isEnabled()
+    with qtbot.waitSignal(window.exportEnded, timeout=5000) as ended:
+        qtbot.mouseClick(window.export_cancel, Qt.MouseButton.LeftButton)
+    assert ended.args == ["cancelled"]
+    assert not out.exists() and list(folder.iterdir()) == []
+    assert not window.exporting and window.export_button.isEnabled()
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
+# -- bad input -----------------------------------------------------------------------------------
+
+
+def close_message(window: MainWindow, qtbot) -> tuple[str, str]:
+    wait_until(qtbot, lambda: window.message_box is not None and window.message_box.isVisible())
+    box = window.message_box
+    text = (box.text(), box.informativeText())
+    box.close()
+    wait_until(qtbot, lambda: window.message_box is None)
+    return text
+
+
+def test_empty_text_shows_a_message_and_the_window_stays_usable(window, qtbot):
+    qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
+    assert close_message(window, qtbot) == ("There is no text to speak.",
+                                            "Type or paste some text first.")
+    assert not window.speaking
+    window.editor.setPlainText("Now there is.")
+    window.params_panel.max_len.setValue(2)
+    with qtbot.waitSignal(window.speechEnded, timeout=30000) as ended:
+        qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
+    assert ended.args[0] is not None and window.message_box is None
+
+
+def test_corrupt_reference_clip_is_reported(window, qtbot, tmp_path):
+    clip = tmp_path / "voice.wav"
+    clip.write_bytes(b"RIFF but not really a wave file" * 10)
+    window.voice_panel.set_clip(clip, "Some words.")
+    assert window.voice_panel.choice() == ("clip", str(clip))
+    assert "Cloning voice.wav" in window.voice_panel.indicator.text()
+    window.editor.setPlainText("Speak in that voice.")
+    with qtbot.waitSignal(window.speechEnded, timeout=10000) as ended:
+        window.play()
+    assert ended.args == [None]
+    message, hint = close_message(window, qtbot)
+    assert "cannot be read as audio" in message and hint
+    assert not window.speaking and window.play_button.isEnabled()
+
+
+def test_missing_model_is_explained_with_the_next_step(qtbot, data_dir, tmp_path):
+    window = MainWindow(Settings())
+    qtbot.addWidget(window)
+    window.show()
+    assert window.load_model_button.isVisible()
+    with qtbot.waitSignal(window.engineFailed, timeout=10000):
+        window.load_model(str(tmp_path / "no-model-here"), "cpu")
+    status = by_name(window, "Model status").text()
+    assert status.startswith("No model:") and "Check the path" in status
+    assert window.load_model_button.isVisible() and not window.model_progress.isVisible()
+    message, _ = close_message(window, qtbot)
+    assert "No model directory" in message
+    window.editor.setPlainText("Anyone there?")
+    window.play()
+    message, hint = close_message(window, qtbot)
+    assert message == "No model is loaded." and "Load model" in hint
+
+
+def test_model_loads_in_the_background_and_play_waits_for_it(qtbot, data_dir, tiny_model_dir):
+    window = MainWindow(Settings())
+    qtbot.addWidget(window)
+    window.show()
+    window.params_panel.max_len.setValue(2)
+    window.load_model(str(tiny_model_dir), "cpu")
+    assert window.model_progress.isVisible() and "Loading" in window.model_status.text()
+    window.editor.setPlainText("Queued.")
+    window.play()  # pressed while loading: speaks once the model is there
+    with qtbot.waitSignal(window.speechStarted, timeout=60000):
+        pass
+    assert window.engine is not None
+    assert window.model_status.text() == f"Model: {tiny_model_dir.name} on CPU (float32)"
+    assert not window.model_progress.isVisible() and not window.load_model_button.isVisible()
+    window.stop()
+
+
+# -- keyboard, accessibility, persistence ----------------------------------------------------------
+
+
+def test_controls_have_their_accessible_names_and_a_keyboard_path(window):
+    for name in ACCESSIBLE_NAMES:
+        widget = by_name(window, name)
+        keyboard = (widget.focusPolicy() & Qt.FocusPolicy.TabFocus) or name == "Model status"
+        assert keyboard, name
+    shortcuts = {a.text().split("\t")[0].replace("&", ""): [s.toString() for s in a.shortcuts()]
+                 for a in window.actions()}
+    assert shortcuts["Play"] == ["Ctrl+Return", "Ctrl+Enter"]
+    assert shortcuts["Stop"] == ["Esc"] and shortcuts["Export…"] == ["Ctrl+E"]
+    assert shortcuts["Open…"] == ["Ctrl+O"]
+    # Every button and editable control can take the focus from the keyboard.
+    for widget in window.findChildren(QAbstractButton):
+        if widget.objectName().startswith("qt_"):
+            continue  # Qt's own (the menu bar's overflow arrow)
+        assert widget.focusPolicy() & Qt.FocusPolicy.TabFocus, widget.text()
+
+
+def test_keyboard_shortcuts_play_and_stop(window, qtbot):
+    window.editor.setPlainText(LONG)
+    with qtbot.waitSignal(window.speechStarted, timeout=10000):
+        qtbot.keyClick(window.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.speechEnded, timeout=5000):
+        qtbot.keyClick(window.editor, Qt.Key.Key_Escape)
+
+
+def test_settings_and_geometry_persist_between_runs(qtbot, warm_engine, data_dir, tmp_path):
+    window = MainWindow(Settings.load(), engine=warm_engine)
+    qtbot.addWidget(window)
+    window.show()
+    window.params_panel.cfg.setValue(3.5)
+    window.params_panel.steps.setValue(7)
+    window.params_panel.normalize.setChecked(True)
+    window.voice_panel.set_clip(tmp_path / "me.wav", "What I say.")
+    window.resize(900, 640)
+    qtbot.wait(50)
+    window.close()
+    saved = Settings.load()
+    assert saved.params.cfg_value == 3.5 and saved.params.inference_timesteps == 7
+    assert saved.params.normalize and saved.voice.kind == "clip"
+    assert saved.voice.prompt_text == "What I say." and saved.window.geometry
+
+    again = MainWindow(Settings.load(), engine=warm_engine)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.params_panel.params() == saved.params
+    assert again.voice_panel.choice() == ("clip", str(tmp_path / "me.wav"))
+    assert again.voice_panel.prompt.text() == "What I say."
+    assert (again.width(), again.height()) == (900, 640)
+    again.params_panel.reset_button.click()
+    assert again.params_panel.params() == SynthesisParams()
+
+
+def test_dropped_files_open_as_text_or_become_the_voice(window, tmp_path):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    text = tmp_path / "notes.md"
+    text.write_text("# Title\n\nSome notes.", encoding="utf-8")
+    clip = tmp_path / "voice.flac"
+    for path in (text, clip):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        assert window.editor.canInsertFromMimeData(mime)
+        window.editor.insertFromMimeData(mime)
+    assert window.editor.toPlainText() == "# Title\n\nSome notes."
+    assert window.voice_panel.choice() == ("clip", str(clip))
+    assert window.windowTitle().startswith("notes.md")
+
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9".encode("latin-1"))
+    assert not window.open_text_file(bad)
+    assert window.message_box is not None and "not a UTF-8" in window.message_box.text()
+
+
+def test_closing_mid_utterance_stops_speech_and_worker_threads(window, qtbot):
+    window.editor.setPlainText(LONG)
+    with qtbot.waitSignal(window.speechStarted, timeout=30000):
+        window.play()
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 3
+    assert not window.speech_thread.isRunning() and not window.export_thread.isRunning()
+    QApplication.processEvents()

@@ -1,0 +1,149 @@
+"""Reading the clipboard or the selection aloud: global shortcuts, tray, remote commands.
+
+This is how most people use VoxDesk every day: copy text anywhere, press Ctrl+Alt+R, hear it.
+The same actions arrive from three places - a global shortcut, the tray menu, and another
+`voxdesk` process (`voxdesk read-clipboard`, bound in a desktop's own shortcut settings where
+programs may not grab keys) - and all end up in :meth:`ReadAloud.handle`, on the GUI thread,
+speaking through the window's one engine and player.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QClipboard, QGuiApplication
+
+from voxdesk.clipboard_text import clipboard_text, parts
+from voxdesk.hotkeys import HotkeyBackend, HotkeyError, Shortcut, open_backend
+
+if TYPE_CHECKING:
+    from voxdesk.gui.main_window import MainWindow
+    from voxdesk.gui.tray import Tray
+
+log = logging.getLogger(__name__)
+
+
+class _HotkeyBridge(QObject):
+    # Hotkey backends call back on their own thread; a signal queues the call onto the GUI thread.
+    pressed = Signal(str)
+
+
+class ReadAloud(QObject):
+    """Owns the global shortcuts and turns commands into speech in ``window``."""
+
+    notice = Signal(str, str)  # title, message: shown by the tray (or the status bar)
+
+    def __init__(self, window: MainWindow, tray: Tray | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.tray = tray
+        self.clipboard = QGuiApplication.clipboard()
+        self._backend: HotkeyBackend | None = None
+        self._bridge = _HotkeyBridge(self)
+        self._bridge.pressed.connect(lambda command: self.handle({"command": command}))
+        self._remaining: Iterator[str] | None = None  # later parts of a very long clipboard
+        self.hotkey_error: str | None = None
+        window.speechEnded.connect(self._continue_long_text)
+
+    # -- global shortcuts -------------------------------------------------------------------
+
+    def register_hotkeys(self, read_clipboard: str, read_selection: str) -> str | None:
+        """(Re)bind the shortcuts; returns a message if they could not be registered."""
+        self.close_hotkeys()
+        try:
+            self._backend = open_backend()
+            for text, command in ((read_clipboard, "read-clipboard"),
+                                  (read_selection, "read-selection")):
+                if text:
+                    self._backend.register(Shortcut.parse(text),
+                                           lambda c=command: self._bridge.pressed.emit(c))
+        except HotkeyError as exc:
+            self.hotkey_error = str(exc)
+            log.warning("global shortcut: %s", exc)
+            self.notice.emit("Global shortcut unavailable", self.hotkey_error)
+            return self.hotkey_error
+        self.hotkey_error = None
+        return None
+
+    def close_hotkeys(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def handle(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Carry out one command; the reply goes back to a remote caller."""
+        name = command.get("command")
+        if name == "read-clipboard":
+            return self.toggle_read(QClipboard.Mode.Clipboard)
+        if name == "read-selection":
+            return self.toggle_read(QClipboard.Mode.Selection)
+        if name == "speak":
+            text = command.get("text")
+            if not isinstance(text, str):
+                return {"ok": False, "error": "speak needs a text"}
+            return self.read_text(text)
+        if name == "stop":
+            self._remaining = None
+            self.window.stop()
+            return {"ok": True}
+        if name == "pause":
+            self.window.toggle_pause()
+            return {"ok": True}
+        if name == "show":
+            self.window.show_and_raise()
+            return {"ok": True}
+        if name == "status":
+            return {"ok": True, "pid": os.getpid(), "speaking": self.window.speaking,
+                    "model_loaded": self.window.engine is not None,
+                    "model": self.window.engine.info.model_id if self.window.engine else None,
+                    "models_loaded": self.window.models_loaded,
+                    "hotkey_error": self.hotkey_error}
+        return {"ok": False, "error": f"unknown command {name!r}"}
+
+    def toggle_read(self, mode: QClipboard.Mode) -> dict[str, Any]:
+        """Pressing the shortcut again while speaking stops."""
+        if self.window.speaking:
+            self._remaining = None
+            self.window.stop()
+            return {"ok": True, "stopped": True}
+        if mode == QClipboard.Mode.Selection and not self.clipboard.supportsSelection():
+            self.notice.emit("Nothing to read", "This system has no primary selection.")
+            return {"ok": False, "error": "no selection support"}
+        mime = self.clipboard.mimeData(mode)
+        text = ""
+        if mime is not None:
+            text = clipboard_text(mime.text() if mime.hasText() else None,
+                                  mime.html() if mime.hasHtml() else None)
+        if not text:
+            what = "an image" if mime is not None and mime.hasImage() else "no text"
+            where = "selection" if mode == QClipboard.Mode.Selection else "clipboard"
+            self.notice.emit("Nothing to read", f"The {where} holds {what}.")
+            return {"ok": False, "error": f"the {where} holds {what}"}
+        return self.read_text(text)
+
+    def read_text(self, text: str) -> dict[str, Any]:
+        """Speak ``text``; very long text is spoken part by part."""
+        pieces = parts(text)
+        first = next(pieces, "")
+        self._remaining = pieces
+        if not self.window.speak_text(first):
+            self._remaining = None
+            return {"ok": False, "error": "could not start speaking"}
+        return {"ok": True, "characters": len(text)}
+
+    def _continue_long_text(self, metrics: object) -> None:
+        # The next part starts only when the previous one played through, not when stopped.
+        if self._remaining is None or metrics is None or getattr(metrics, "cancelled", True):
+            self._remaining = None
+            return
+        following = next(self._remaining, None)
+        if following is None:
+            self._remaining = None
+        else:
+            self.window.speak_text(following)
