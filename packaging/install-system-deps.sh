@@ -11,7 +11,7 @@ runtime=(
   libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0
   libxcb-xinerama0 libxcb-xkb1 libxcb-sync1 libxcb-shm0 libxcb-render0 libx11-xcb1
 )
-testing=(xvfb xauth pulseaudio pulseaudio-utils xclip xdotool x11-utils ffmpeg imagemagick
+testing=(xvfb xauth pulseaudio pulseaudio-utils xclip xdotool x11-utils trayer ffmpeg imagemagick
   desktop-file-utils appstream)  # the last two validate the .desktop and AppStream files
 
 packages=("${runtime[@]}")

@@ -130,6 +130,15 @@ def test_typed_text_is_heard_with_latency_highlight_and_identical_export(
     assert sorted(p.name for p in folder.iterdir()) == ["speech.wav"]
 
 
+def run_queue_ms() -> float:
+    """Time this thread has spent runnable but waiting for a CPU (0 where not measurable)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e6
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def test_event_loop_keeps_running_while_a_long_text_is_spoken(window, qtbot):
     window.editor.setPlainText(LONG)
     chunks: list[object] = []
@@ -137,15 +146,19 @@ def test_event_loop_keeps_running_while_a_long_text_is_spoken(window, qtbot):
     window.play()
     wait_until(qtbot, lambda: window.latency_panel.first_chunk.text().endswith(" ms"), 30000)
 
-    gaps: list[float] = []
+    # Gaps between 10 ms timer ticks. Time the GUI thread spent waiting for a CPU is taken off:
+    # on a shared machine other processes may hold every core, which no program can prevent;
+    # what is left is the time this process kept its own event loop from running (the model
+    # thread holding the interpreter, slow slots).
+    gaps: list[tuple[float, float]] = []  # (stall, raw gap)
     clock = QElapsedTimer()
     clock.start()
-    last = [clock.elapsed()]
+    last = [clock.elapsed(), run_queue_ms()]
 
     def tick() -> None:
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
+        now, waited = clock.elapsed(), run_queue_ms()
+        gaps.append((now - last[0] - (waited - last[1]), now - last[0]))
+        last[:] = [now, waited]
 
     timer = QTimer(interval=10)
     timer.timeout.connect(tick)
@@ -158,8 +171,10 @@ def test_event_loop_keeps_running_while_a_long_text_is_spoken(window, qtbot):
     with qtbot.waitSignal(window.speechEnded, timeout=5000):
         window.stop()
     assert len(gaps) > 100
-    print(f"longest event-loop gap {max(gaps)} ms over {len(gaps)} ticks")
-    assert max(gaps) < 100, f"longest event-loop gap {max(gaps)} ms"
+    stall, raw = max(gaps)
+    print(f"longest event-loop stall {stall:.0f} ms (raw gap {raw:.0f} ms, longest raw gap "
+          f"{max(g[1] for g in gaps):.0f} ms) over {len(gaps)} ticks")
+    assert stall < 100, f"the event loop stalled for {stall:.0f} ms"
 
 
 def test_pause_resume_and_stop_mid_utterance(window, qtbot, sink_recorder):
@@ -409,3 +424,78 @@ def test_closing_mid_utterance_stops_speech_and_worker_threads(window, qtbot):
     assert time.monotonic() - started < 3
     assert not window.speech_thread.isRunning() and not window.export_thread.isRunning()
     QApplication.processEvents()
+
+
+def test_output_device_chosen_in_settings_is_used_and_kept(window, qtbot, sink_recorder):
+    from voxdesk.gui.settings_dialog import SettingsDialog
+
+    def choose_pulse() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, SettingsDialog)
+        labels = [dialog.device.itemText(i) for i in range(dialog.device.count())]
+        assert labels[0] == "System default" and "pulse (ALSA)" in labels
+        dialog.device.setCurrentIndex(labels.index("pulse (ALSA)"))
+        dialog.accept()
+
+    QTimer.singleShot(100, choose_pulse)
+    window.open_settings()
+    assert window.settings.output_device == "pulse"
+    assert Settings.load().output_device == "pulse"
+    window.editor.setPlainText("Through the chosen device.")
+    window.params_panel.max_len.setValue(4)
+    with sink_recorder() as rec:
+        with qtbot.waitSignal(window.speechEnded, timeout=30000) as ended:
+            window.play()
+    assert ended.args[0] is not None and not ended.args[0].cancelled
+    assert non_silent_span(rec.samples)[1] > 0
+
+
+class Profile:
+    """A voice profile as voxdesk.voices.store.VoiceProfile presents it."""
+
+    def __init__(self, name: str, audio_path: Path, transcript: str,
+                 params: SynthesisParams) -> None:
+        self.name, self.audio_path, self.transcript, self.params = (name, audio_path,
+                                                                    transcript, params)
+
+    def voice_reference(self):
+        from voxdesk.engine import VoiceReference
+
+        return VoiceReference.from_clip(self.audio_path, self.transcript)
+
+
+class Store:
+    """The part of voxdesk.voices.store.VoiceStore the window uses (list, get)."""
+
+    def __init__(self, *profiles: Profile) -> None:
+        self.profiles = {p.name: p for p in profiles}
+
+    def list(self) -> list[Profile]:
+        return list(self.profiles.values())
+
+    def get(self, name: str) -> Profile | None:
+        return self.profiles.get(name)
+
+
+def test_voice_profiles_are_offered_and_bring_their_settings(qtbot, warm_engine, data_dir,
+                                                             tmp_path):
+    clip = tmp_path / "ada.wav"
+    soundfile.write(clip, (0.2 * np.sin(np.arange(48000) / 10)).astype(np.float32), 48000)
+    store = Store(Profile("Ada", clip, "Hello, I am Ada.", SynthesisParams(cfg_value=2.5)))
+    window = MainWindow(Settings(), engine=warm_engine, voice_store=store)
+    qtbot.addWidget(window)
+    panel = window.voice_panel
+    items = [panel.combo.itemText(i) for i in range(panel.combo.count())]
+    assert items == ["Model default voice", "Profile: Ada", "Reference clip…"]
+    assert panel.voice() is None and "default voice" in panel.indicator.text()
+    panel.combo.setCurrentIndex(1)
+    panel.combo.activated.emit(1)  # as a person picking it
+    assert window.params_panel.params().cfg_value == 2.5
+    assert panel.prompt.text() == "Hello, I am Ada." and panel.prompt.isReadOnly()
+    assert panel.voice().prompt_wav == clip and panel.clip_path() == str(clip)
+    assert panel.settings().kind == "profile" and panel.settings().profile == "Ada"
+    del store.profiles["Ada"]  # deleted meanwhile (another window, another process)
+    window.editor.setPlainText("Who speaks?")
+    window.play()
+    message, _ = close_message(window, qtbot)
+    assert message == "The voice profile 'Ada' no longer exists."

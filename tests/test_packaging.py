@@ -91,7 +91,7 @@ def test_version_option(cli):
 @pytest.mark.skipif(os.environ.get("VOXDESK_BUILD_BUNDLE") != "1",
                     reason="set VOXDESK_BUILD_BUNDLE=1 to build the PyInstaller bundle "
                     "(~15 minutes, ~5 GB)")
-def test_pyinstaller_bundle_builds_and_runs(tmp_path):
+def test_pyinstaller_bundle_builds_and_runs(tmp_path, tiny_model_dir):
     pyinstaller = Path(sys.executable).with_name("pyinstaller")
     if not pyinstaller.exists():
         pytest.fail("PyInstaller is missing: pip install -e '.[bundle]'")
@@ -103,3 +103,13 @@ def test_pyinstaller_bundle_builds_and_runs(tmp_path):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"voxdesk {__version__}"
+    # The bundle really speaks: model loading (torch.jit needs voxcpm's source), text
+    # normalisation (data files), export.
+    out = tmp_path / "bundle.wav"
+    env = {**os.environ, "VOXDESK_CONFIG_DIR": str(tmp_path / "config"),
+           "VOXDESK_DATA_DIR": str(tmp_path / "data"), "VOXDESK_LOG_DIR": str(tmp_path / "log")}
+    result = subprocess.run([str(program), "export", "It costs 12 dollars.", "--normalize",
+                             "--model", str(tiny_model_dir), "--device", "cpu", "--max-len", "4",
+                             "-o", str(out)], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size > 1000

@@ -56,11 +56,30 @@ def test_speed_model_predicts_unmeasured_timesteps():
     assert speed.step_s(7) == pytest.approx(0.75)
 
 
-def test_speed_model_averages_noisy_steps():
+def test_speed_model_averages_noisy_steps_and_tracks_their_jitter():
     speed = SpeedModel(alpha=0.5)
-    for seconds in (1.0, 2.0, 2.0):
+    speed.observe_step(10, 1.0)
+    assert speed.jitter_s(10) == 0.0
+    for seconds in (2.0, 1.0, 2.0):
         speed.observe_step(10, seconds)
     assert 1.0 < speed.step_s(10) < 2.0
+    assert 0.2 < speed.jitter_s(10) < 1.0
+    # Unmeasured timesteps get the same relative jitter.
+    assert speed.jitter_s(5) / speed.step_s(5) == pytest.approx(
+        speed.jitter_s(10) / speed.step_s(10))
+
+
+def test_jittery_steps_are_held_longer_than_steady_ones_of_the_same_mean():
+    steady, jittery = RealtimeGuard(), RealtimeGuard()
+    params = SynthesisParams(min_len=6, max_len=8)
+    for guard, times in ((steady, [0.24] * 8), (jittery, [0.12, 0.36] * 4)):
+        guard.plan_segment(sentence(0), params)
+        for i, seconds in enumerate(times):
+            guard.on_chunk(AudioChunk(np.zeros(CHUNK, np.float32), sentence(0), i), seconds,
+                           CHUNK_S)
+        guard.plan_segment(sentence(1), params)
+    assert jittery.plans[1].predicted_ratio > steady.plans[1].predicted_ratio
+    assert jittery.needed_buffer_s() > steady.needed_buffer_s()
 
 
 def sentence(index, text="A sentence of ordinary length for the test."):

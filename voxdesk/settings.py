@@ -53,12 +53,23 @@ class WindowSettings:
 
 
 @dataclass
+class DesktopSettings:
+    """The tray, the global shortcuts and starting with the session."""
+
+    read_clipboard_hotkey: str = "Ctrl+Alt+R"  # "" = none
+    read_selection_hotkey: str = "Ctrl+Alt+S"
+    close_to_tray: bool = True  # closing the window keeps VoxDesk running in the tray
+    autostart: bool = False  # start in the tray at login (Linux: an XDG autostart entry)
+
+
+@dataclass
 class Settings:
     params: SynthesisParams = field(default_factory=SynthesisParams)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     output_device: str = ""  # a device name; "" = the system's default output
     model: str = ""  # model chosen with File > Load model ("" = --model, or the default)
     window: WindowSettings = field(default_factory=WindowSettings)
+    desktop: DesktopSettings = field(default_factory=DesktopSettings)
 
     @staticmethod
     def path() -> Path:

@@ -11,6 +11,8 @@ from voxdesk.errors import VoxDeskError
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("gui", help="open the VoxDesk window (the default)")
     add_model_options(parser)
+    parser.add_argument("--tray", action="store_true",
+                        help="start hidden in the system tray (read aloud with Ctrl+Alt+R)")
     parser.set_defaults(func=run)
 
 

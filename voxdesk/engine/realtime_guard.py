@@ -56,9 +56,11 @@ class RealtimePolicy:
 
     keep_real_time: bool = False
     min_steps: int = DEFAULT_MIN_STEPS
-    #: Predicted step times are multiplied by this before deciding: step times jitter (other
-    #: programs, thermal limits) and a hold that is slightly too long costs less than a gap.
-    safety: float = 1.15
+    #: Predicted step times are taken as mean + ``jitter_margin`` x mean deviation (as TCP
+    #: estimates a retransmission timeout), times ``safety``: step times jitter (other
+    #: programs, thermal limits) and a hold slightly too long costs less than a gap.
+    safety: float = 1.1
+    jitter_margin: float = 2.0
 
     def __post_init__(self) -> None:
         if self.min_steps < 1:
@@ -74,7 +76,8 @@ class SpeedModel:
 
     def __init__(self, alpha: float = 0.3) -> None:
         self.alpha = alpha  # weight of the newest sample in the moving averages
-        self._step_s: dict[int, float] = {}
+        self._step_s: dict[int, float] = {}  # moving average, per timesteps value
+        self._jitter: dict[int, float] = {}  # moving mean absolute deviation from it
         self.first_chunk_s: float | None = None  # prefill + first step of a sentence
         self.chunk_s = PRIOR_CHUNK_S
         self.seconds_per_weight = PRIOR_SECONDS_PER_WEIGHT
@@ -83,7 +86,11 @@ class SpeedModel:
         return new if old is None else old + self.alpha * (new - old)
 
     def observe_step(self, timesteps: int, seconds: float) -> None:
-        self._step_s[timesteps] = self._average(self._step_s.get(timesteps), seconds)
+        mean = self._step_s.get(timesteps)
+        if mean is not None:
+            self._jitter[timesteps] = self._average(self._jitter.get(timesteps, 0.0),
+                                                    abs(seconds - mean))
+        self._step_s[timesteps] = self._average(mean, seconds)
 
     def observe_first_chunk(self, seconds: float) -> None:
         self.first_chunk_s = self._average(self.first_chunk_s, seconds)
@@ -112,6 +119,15 @@ class SpeedModel:
             n0, s0 = min(known.items(), key=lambda item: abs(item[0] - timesteps))
             return s0 * (FIXED_SHARE + (1 - FIXED_SHARE) * timesteps / n0)
         return None
+
+    def jitter_s(self, timesteps: int) -> float:
+        """Typical deviation of one step from :meth:`step_s` (relative jitter carried over to
+        timestep values not measured yet)."""
+        if timesteps in self._jitter:
+            return self._jitter[timesteps]
+        relative = [self._jitter[n] / self._step_s[n] for n in self._jitter if self._step_s[n]]
+        predicted = self.step_s(timesteps)
+        return max(relative) * predicted if relative and predicted else 0.0
 
 
 def chunks_to_buffer(remaining: float, ratio: float) -> float:
@@ -193,8 +209,12 @@ class RealtimeGuard:
             self.speed.observe_sentence(self._weight, plan.steps * self.speed.chunk_s)
 
     def _ratio(self, timesteps: int) -> float | None:
+        """Predicted (pessimistic) step time / chunk duration: above 1 means running dry."""
         step = self.speed.step_s(timesteps)
-        return None if step is None else step * self.policy.safety / self.speed.chunk_s
+        if step is None:
+            return None
+        step += self.policy.jitter_margin * self.speed.jitter_s(timesteps)
+        return step * self.policy.safety / self.speed.chunk_s
 
     def _choose_timesteps(self, requested: int) -> int:
         if not self.policy.keep_real_time or not self.speed.measured:

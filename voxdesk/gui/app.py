@@ -10,7 +10,9 @@ import sys
 from PySide6.QtWidgets import QApplication
 
 from voxdesk.engine import DEFAULT_MODEL
+from voxdesk.gui.desktop import Desktop
 from voxdesk.gui.main_window import MainWindow
+from voxdesk.gui.single_instance import send_command
 from voxdesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,13 +37,20 @@ def model_to_load(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def run_app(args: argparse.Namespace) -> int:
+    if send_command({"command": "show"}) is not None:
+        print("VoxDesk is already running: its window was brought forward.", file=sys.stderr)
+        return 0
     app = application()
     settings = Settings.load()
     window = MainWindow(settings)
-    window.show()
+    desktop = Desktop(app, window, settings)
+    if not desktop.start(hidden=getattr(args, "tray", False)):
+        return 0  # another instance started at the same moment and won
+    app.setQuitOnLastWindowClosed(desktop.tray is None or not window.keep_in_tray)
     # Loading starts once the window is on screen; it runs on the loader thread.
     window.load_model(model_to_load(args, settings), getattr(args, "device", None) or "auto")
     code = app.exec()
+    desktop.close()
     if not window.shutdown():
         # The model is still loading (maybe downloading) and cannot be interrupted. Settings are
         # saved; leave without waiting for it rather than hang after the window closed.

@@ -56,22 +56,25 @@ class Sparkline(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
-        rect = self.rect().adjusted(2, 2, -2, -2)
+        rect = self.rect().adjusted(4, 4, -4, -2)
         painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         if not self.values:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "history of the last 20")
             return
+        # The latest value sits at the right edge; older ones stretch to the left.
         top = max(self.values) or 1.0
-        step = rect.width() / max(HISTORY - 1, 1)
-        points = [QPointF(rect.left() + i * step, rect.bottom() - v / top * rect.height())
+        step = rect.width() / max(len(self.values) - 1, 1)
+        right = rect.right() - (len(self.values) - 1) * step
+        points = [QPointF(right + i * step, rect.bottom() - v / top * (rect.height() - 4))
                   for i, v in enumerate(self.values)]
-        pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2)
-        painter.setPen(pen)
+        colour = palette.color(QPalette.ColorRole.Highlight)
+        painter.setPen(QPen(colour, 2))
         painter.drawPolyline(QPolygonF(points))
-        painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
-        painter.drawEllipse(points[-1], 3, 3)
+        painter.setBrush(colour)
+        for point in points:
+            painter.drawEllipse(point, 2.5, 2.5)
 
 
 class LatencyPanel(QGroupBox):

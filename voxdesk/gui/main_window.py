@@ -86,6 +86,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings if settings is not None else Settings.load()
         self.engine: Engine | None = None
+        self.models_loaded = 0  # engines this window has loaded (one, unless the model changes)
+        self.keep_in_tray = False  # set by the tray integration: closing then hides the window
         self.model_spec = ""
         self._loading = False
         self._speaking = False
@@ -261,9 +263,12 @@ class MainWindow(QMainWindow):
     def _start_workers(self) -> None:
         self.speech = SpeechWorker(self.settings.output_device)
         self.speech_thread = start_thread(self.speech, "voxdesk-speech")
-        self.speakRequested.connect(self.speech.speak)
-        self.clipRequested.connect(self.speech.play_clip)
-        self.outputDeviceChanged.connect(self.speech.set_output_device)
+        # Requests are queued explicitly: they must run on the worker's thread, whatever PySide
+        # makes of the slot (a wrapped or undecorated method would otherwise be called here).
+        queued = Qt.ConnectionType.QueuedConnection
+        self.speakRequested.connect(self.speech.speak, queued)
+        self.clipRequested.connect(self.speech.play_clip, queued)
+        self.outputDeviceChanged.connect(self.speech.set_output_device, queued)
         self.speech.started.connect(self._on_started)
         self.speech.firstChunk.connect(self.latency_panel.set_first_chunk)
         self.speech.firstAudible.connect(self.latency_panel.set_first_audible)
@@ -276,7 +281,7 @@ class MainWindow(QMainWindow):
 
         self.exporter = ExportWorker()
         self.export_thread = start_thread(self.exporter, "voxdesk-export")
-        self.exportRequested.connect(self.exporter.export)
+        self.exportRequested.connect(self.exporter.export, queued)
         self.exporter.progress.connect(self._on_export_progress)
         self.exporter.finished.connect(self._on_export_finished)
         self.exporter.cancelled.connect(self._on_export_cancelled)
@@ -284,7 +289,7 @@ class MainWindow(QMainWindow):
 
         self.loader = ModelLoader()
         self.loader_thread = start_thread(self.loader, "voxdesk-model-loader")
-        self.loadRequested.connect(self.loader.load)
+        self.loadRequested.connect(self.loader.load, queued)
         self.loader.loaded.connect(self.set_engine)
         self.loader.failed.connect(self._on_load_failed)
 
@@ -301,6 +306,7 @@ class MainWindow(QMainWindow):
 
     def set_engine(self, engine: Engine) -> None:
         self.engine = engine
+        self.models_loaded += 1
         self._loading = False
         info = engine.info
         # A model folder is shown by its name (the full path is in the tooltip).
@@ -404,24 +410,33 @@ class MainWindow(QMainWindow):
     def play(self) -> None:
         """Read the selection, or from the cursor; replaces whatever is being spoken."""
         text, offset = self._text_to_read()
+        self._speak(text, (self.editor.toPlainText(), offset))
+
+    def speak_text(self, text: str) -> bool:
+        """Speak text from elsewhere (clipboard, another process), with the current voice and
+        settings; the editor is left as it is. False if it could not start."""
+        return self._speak(text, None)
+
+    def _speak(self, text: str, reading: tuple[str, int] | None) -> bool:
         try:
             request = self._request(text)
         except VoxDeskError as exc:
             self.show_error(exc.message, exc.hint)
-            return
+            return False
         if self.engine is None:
-            if self._loading:
+            if self._loading and reading is not None:
                 self._pending_play = True
                 self.statusBar().showMessage("Speaking as soon as the model is loaded…", 5000)
             else:
                 self.show_error("No model is loaded.", "Choose a model folder with File > Load "
                                 "model…, or start VoxDesk with --model PATH.")
-            return
+            return False
         self.speech.stop()  # whatever is playing now (a queued request is dropped too)
-        self._reading = (self.editor.toPlainText(), offset)
+        self._reading = reading
         self._set_heard(-1)
         self.latency_panel.start()
         self.speakRequested.emit(self.engine, request, self.speech.epoch)
+        return True
 
     def stop(self) -> None:
         self._pending_play = False
@@ -690,7 +705,18 @@ class MainWindow(QMainWindow):
         except VoxDeskError as exc:
             self.statusBar().showMessage(str(exc), 10000)
 
+    def show_and_raise(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.keep_in_tray:
+            # Closing hides the window; the tray (and the model) stay for the next hotkey.
+            self.save_settings()
+            self.hide()
+            event.ignore()
+            return
         self._save_timer.stop()
         self.save_settings()
         self.shutdown()

@@ -77,7 +77,7 @@ class VoicePanel(QGroupBox):
 
         self.prompt = QLineEdit()
         self.prompt.setAccessibleName("Prompt text")
-        self.prompt.setPlaceholderText("What is said in the clip (optional)")
+        self.prompt.setPlaceholderText("Transcript (optional)")
         self.prompt.setToolTip("The transcript of the reference clip. With it, the model "
                                "continues the clip (closest match); without it, VoxCPM2 clones "
                                "from the sound of the clip alone.")

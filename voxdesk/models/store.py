@@ -22,6 +22,7 @@ from typing import Any
 
 from voxdesk import paths
 from voxdesk.atomic import atomic_write_json
+from voxdesk.errors import VoxDeskError
 
 log = logging.getLogger(__name__)
 
@@ -203,16 +204,18 @@ def remove(repo_id: str) -> list[tuple[Path, int]]:
     """Delete ``repo_id`` from VoxDesk's folder (finished or partial) and from the Hugging Face
     cache. Returns the folders removed and the bytes each freed."""
     removed = []
-    ours = model_dir(repo_id)
-    if ours.exists():
-        size = _folder_size(ours)
-        # The manifest goes first: an interrupted removal must not leave a "complete" model.
-        (ours / MANIFEST).unlink(missing_ok=True)
-        shutil.rmtree(ours)
-        removed.append((ours, size))
-    cached = hf_cache_dir() / f"models--{folder_name(repo_id)}"
-    if cached.is_dir():
-        size = _folder_size(cached)
-        shutil.rmtree(cached)
-        removed.append((cached, size))
+    for folder in (model_dir(repo_id), hf_cache_dir() / f"models--{folder_name(repo_id)}"):
+        if not folder.is_dir():
+            continue
+        size = _folder_size(folder)
+        try:
+            # The manifest goes first: an interrupted removal must not leave a "complete" model.
+            (folder / MANIFEST).unlink(missing_ok=True)
+            shutil.rmtree(folder)
+        except OSError as exc:
+            raise VoxDeskError(
+                f"Cannot delete {folder}: {exc.strerror or exc}.",
+                "Close VoxDesk windows that use this model (Windows keeps open files) and "
+                "try again.") from exc
+        removed.append((folder, size))
     return removed

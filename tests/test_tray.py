@@ -1,0 +1,186 @@
+"""The everyday path: copy text anywhere, press Ctrl+Alt+R, hear it - from the tray.
+
+A real VoxDesk process (`voxdesk --tray`) under Xvfb with a real system tray (trayer), real X
+key events (xdotool), a real clipboard owner (xclip) and real audio into the null sink.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from voxdesk.gui.single_instance import send_command
+from voxdesk.testing.sink import non_silent_span
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("DISPLAY") and shutil.which("xdotool") and shutil.which("xclip")),
+    reason="needs an X display, xdotool and xclip: run through packaging/test-env.sh",
+)
+VOXDESK = [sys.executable, "-m", "voxdesk"]
+
+
+def wait_for(condition, timeout=30.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    return condition()
+
+
+@pytest.fixture(scope="module")
+def tray_host():
+    if not shutil.which("trayer"):
+        pytest.skip("needs trayer (a system tray for Xvfb): run through packaging/test-env.sh")
+    process = subprocess.Popen(["trayer", "--edge", "top", "--widthtype", "pixel", "--width",
+                                "200", "--height", "24"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    yield
+    process.terminate()
+    process.wait(5)
+
+
+class App:
+    """A running `voxdesk --tray` and the commands a second process would send it."""
+
+    def __init__(self, model: Path, home: Path, env_extra: dict[str, str] | None = None):
+        config = home / "config"
+        config.mkdir(parents=True)
+        # Short utterances: the tiny model runs every sentence to max_len steps of 160 ms.
+        (config / "settings.json").write_text(json.dumps({"params": {"max_len": 12}}))
+        self.env = {**os.environ, "VOXDESK_CONFIG_DIR": str(config),
+                    "VOXDESK_DATA_DIR": str(home / "data"),
+                    "VOXDESK_INSTANCE": f"voxdesk-tray-test-{os.getpid()}-{home.name}",
+                    **(env_extra or {})}
+        self.log = open(home / "app.log", "w")
+        self.process = subprocess.Popen(
+            [*VOXDESK, "--tray", "--model", str(model), "--device", "cpu"],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        assert wait_for(lambda: (self.status() or {}).get("model_loaded"), 90), self.output()
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*VOXDESK, *args], env=self.env, capture_output=True, text=True,
+                              timeout=60)
+
+    def status(self) -> dict | None:
+        # In-process, for speed; the commands that must come from another process use run().
+        previous = os.environ.get("VOXDESK_INSTANCE")
+        os.environ["VOXDESK_INSTANCE"] = self.env["VOXDESK_INSTANCE"]
+        try:
+            return send_command({"command": "status"})
+        finally:
+            os.environ["VOXDESK_INSTANCE"] = previous or ""
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()
+
+    def close(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def app(tiny_model_dir, tmp_path, tray_host):
+    running = App(tiny_model_dir, tmp_path)
+    yield running
+    running.close()
+
+
+def set_clipboard(text: str) -> subprocess.Popen:
+    # xclip stays running as the clipboard owner until another program takes the clipboard.
+    owner = subprocess.Popen(["xclip", "-selection", "clipboard", "-quiet"],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    owner.stdin.write(text.encode())
+    owner.stdin.close()
+    time.sleep(0.2)
+    return owner
+
+
+def test_hotkey_reads_the_clipboard_and_pressing_again_stops(app, sink_recorder):
+    owner = set_clipboard("Read this aloud, please. And this second sentence too.")
+    try:
+        with sink_recorder() as rec:
+            subprocess.run(["xdotool", "key", "ctrl+alt+r"], check=True)
+            assert wait_for(lambda: app.status()["speaking"], 20), app.output()
+            time.sleep(0.8)  # let some audio through
+            subprocess.run(["xdotool", "key", "ctrl+alt+r"], check=True)
+            assert wait_for(lambda: not app.status()["speaking"], 5)
+            stopped_at = time.monotonic()
+            time.sleep(0.5)
+        start, end = non_silent_span(rec.samples)
+        assert end - start > 0.3 * 48000, "nothing was heard"
+        # Two sentences of 12 steps are 3.84 s: stopping cut it well short.
+        assert (end - start) / 48000 < 3.0
+        assert stopped_at  # (the stop itself is measured in test_playback)
+    finally:
+        owner.terminate()
+
+
+def test_second_process_command_uses_the_running_model(app, sink_recorder):
+    owner = set_clipboard("Sent from another process.")
+    try:
+        with sink_recorder() as rec:
+            result = app.run("read-clipboard")
+            assert result.returncode == 0, result.stderr
+            assert wait_for(lambda: not app.status()["speaking"], 30)
+        assert non_silent_span(rec.samples)[1] > 0
+        status = app.status()
+        assert status["models_loaded"] == 1  # no second model was loaded
+        assert "Loading" not in result.stderr
+    finally:
+        owner.terminate()
+
+
+def test_empty_or_image_clipboard_speaks_nothing(app, tmp_path, sink_recorder):
+    image = tmp_path / "pixel.png"
+    subprocess.run(["convert", "-size", "4x4", "xc:red", str(image)], check=True)
+    owner = subprocess.Popen(["xclip", "-selection", "clipboard", "-t", "image/png", "-i",
+                              str(image), "-quiet"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    try:
+        with sink_recorder() as rec:
+            result = app.run("read-clipboard")
+            time.sleep(0.5)
+        assert result.returncode != 0 and "image" in result.stderr
+        assert "image" in app.status()["last_notice"]
+        assert non_silent_span(rec.samples) == (0, 0)
+    finally:
+        owner.terminate()
+
+
+def test_hotkey_taken_by_another_program_is_reported_and_app_keeps_running(
+    tiny_model_dir, tmp_path, tray_host
+):
+    grabber = subprocess.Popen(
+        [sys.executable, "-c",
+         "import time; from voxdesk.hotkeys.x11 import X11Hotkeys; "
+         "from voxdesk.hotkeys import Shortcut; h = X11Hotkeys(); "
+         "h.register(Shortcut.parse('Ctrl+Alt+R'), lambda: None); print('ok', flush=True); "
+         "time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert grabber.stdout.readline().strip() == "ok"
+    running = App(tiny_model_dir, tmp_path)
+    try:
+        status = running.status()
+        assert "already used by another program" in status["hotkey_error"]
+        assert running.process.poll() is None
+        assert "Ctrl+Alt+R" in status["last_notice"]
+    finally:
+        running.close()
+        grabber.terminate()
