@@ -499,3 +499,19 @@ def test_voice_profiles_are_offered_and_bring_their_settings(qtbot, warm_engine,
     window.play()
     message, _ = close_message(window, qtbot)
     assert message == "The voice profile 'Ada' no longer exists."
+
+
+def test_play_reference_plays_the_clip_off_the_gui_thread(window, qtbot, sink_recorder, tmp_path):
+    from voxdesk.testing.sink import normalized_cross_correlation
+
+    clip = tmp_path / "me.wav"
+    signal = (0.3 * np.random.default_rng(5).standard_normal(24000)).astype(np.float32)
+    soundfile.write(clip, signal, 48000, subtype="FLOAT")
+    window.voice_panel.set_clip(clip)
+    assert window.voice_panel.preview_button.isEnabled()
+    with sink_recorder() as rec:
+        window.voice_panel.preview_button.click()
+        wait_until(qtbot, window.stop_button.isEnabled, 5000)  # Stop also ends a preview
+        wait_until(qtbot, lambda: not window.stop_button.isEnabled(), 5000)
+    correlation, _ = normalized_cross_correlation(rec.samples, signal)
+    assert correlation > 0.9

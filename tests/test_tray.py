@@ -136,6 +136,7 @@ def test_second_process_command_uses_the_running_model(app, sink_recorder):
         with sink_recorder() as rec:
             result = app.run("read-clipboard")
             assert result.returncode == 0, result.stderr
+            assert wait_for(lambda: app.status()["speaking"], 20), app.output()
             assert wait_for(lambda: not app.status()["speaking"], 30)
         assert non_silent_span(rec.samples)[1] > 0
         status = app.status()

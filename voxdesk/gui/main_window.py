@@ -432,6 +432,8 @@ class MainWindow(QMainWindow):
                                 "model…, or start VoxDesk with --model PATH.")
             return False
         self.speech.stop()  # whatever is playing now (a queued request is dropped too)
+        if self._exporting:  # the engine runs one generation at a time
+            self.statusBar().showMessage("Speech starts once the export has finished.", 10000)
         self._reading = reading
         self._set_heard(-1)
         self.latency_panel.start()
