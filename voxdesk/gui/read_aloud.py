@@ -99,7 +99,11 @@ class ReadAloud(QObject):
             self.window.show_and_raise()
             return {"ok": True}
         if name == "status":
+            player = self.window.speech.player
+            played = player.frames_played / player.sample_rate if player and player.sample_rate \
+                else 0.0
             return {"ok": True, "pid": os.getpid(), "speaking": self.window.speaking,
+                    "played_seconds": played,
                     "model_loaded": self.window.engine is not None,
                     "model": self.window.engine.info.model_id if self.window.engine else None,
                     "models_loaded": self.window.models_loaded,
