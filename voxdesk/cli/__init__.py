@@ -21,9 +21,11 @@ COMMAND_MODULES = [
     "voxdesk.cli.synthesis",  # speak, export
     "voxdesk.cli.devices",
     "voxdesk.cli.gui",
-    "voxdesk.cli.remote",  # read-clipboard, read-selection, stop, status
+    "voxdesk.cli.remote",
+    "voxdesk.cli.serve",  # read-clipboard, read-selection, stop, status
     "voxdesk.cli.bench",
     "voxdesk.cli.models",
+    "voxdesk.cli.voices",  # voices list/add/remove/rename/export/import
     "voxdesk.cli.diagnostics",
 ]
 

@@ -1,0 +1,53 @@
+"""`voxdesk serve`: the local HTTP API (compatible with the VoxCPM streaming API)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from voxdesk.cli.options import add_model_options, load_engine
+from voxdesk.errors import InvalidRequestError
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from voxdesk.server import DEFAULT_PORT
+    from voxdesk.server.app import ServerLimits
+
+    limits = ServerLimits()
+    parser = subparsers.add_parser(
+        "serve", help="serve the HTTP API (POST /api/tts/stream, /v1/audio/speech, ...)",
+        description="Serve speech over HTTP on this machine; OpenAPI docs at /docs.",
+    )
+    add_model_options(parser)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--api-key", metavar="KEY",
+                        help="require 'Authorization: Bearer KEY' (mandatory off localhost)")
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                        help="allow browser pages from ORIGIN (repeatable; default: none)")
+    parser.add_argument("--max-text-chars", type=int, default=limits.max_text_chars)
+    parser.add_argument("--max-upload-mb", type=float,
+                        default=limits.max_upload_bytes / 1024 / 1024)
+    parser.add_argument("--queue", type=int, default=limits.max_waiting, metavar="N",
+                        help="requests that may wait behind the one being spoken (then 503)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from voxdesk.server import run_server
+    from voxdesk.server.app import ServerLimits
+
+    if args.host not in LOCAL_HOSTS and not args.api_key:
+        raise InvalidRequestError(f"Listening on {args.host} exposes the API to the network.",
+                                  "Add --api-key KEY (clients then send it as a bearer token).")
+    limits = ServerLimits(max_text_chars=args.max_text_chars,
+                          max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+                          max_waiting=args.queue)
+    engine = load_engine(args)
+    print(f"Serving on http://{args.host}:{args.port} (docs at /docs). Ctrl+C stops.",
+          file=sys.stderr)
+    run_server(engine, args.host, args.port, limits, args.api_key, tuple(args.cors_origin))
+    return 0

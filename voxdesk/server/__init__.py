@@ -1,0 +1,64 @@
+"""The local HTTP API (FastAPI). ``run_server`` serves until stopped; ``start_in_background``
+serves from a thread (the window uses it) and returns a handle with ``url`` and ``stop()``."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from voxdesk.engine import Engine
+from voxdesk.server.app import ServerLimits, create_app
+
+DEFAULT_PORT = 7861
+
+
+@dataclass
+class ServerHandle:
+    url: str
+    _server: object
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.should_exit = True  # type: ignore[attr-defined]
+        self._thread.join(10)
+
+
+def _config(engine: Engine, host: str, port: int, limits: ServerLimits, api_key: str | None,
+            cors_origins: tuple[str, ...]):  # noqa: ANN202 - uvicorn.Config
+    import uvicorn
+
+    app = create_app(engine, limits, api_key, cors_origins)
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                          timeout_graceful_shutdown=2)
+
+
+def run_server(engine: Engine, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
+               limits: ServerLimits = ServerLimits(), api_key: str | None = None,
+               cors_origins: tuple[str, ...] = ()) -> None:
+    import uvicorn
+
+    uvicorn.Server(_config(engine, host, port, limits, api_key, cors_origins)).run()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def start_in_background(engine: Engine, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
+                        limits: ServerLimits = ServerLimits(), api_key: str | None = None,
+                        cors_origins: tuple[str, ...] = ()) -> ServerHandle:
+    import uvicorn
+
+    server = uvicorn.Server(_config(engine, host, port, limits, api_key, cors_origins))
+    thread = threading.Thread(target=server.run, name="voxdesk-http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        raise OSError(f"The API server could not listen on {host}:{port}.")
+    return ServerHandle(f"http://{host}:{port}", server, thread)
