@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voxdesk.engine import DEFAULT_MODEL, Engine, SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.request import MAX_TEXT_CHARS
-from voxdesk.errors import InvalidRequestError, TextTooLongError
+from voxdesk.errors import InvalidRequestError, TextTooLongError, VoxDeskError
+
+if TYPE_CHECKING:
+    from voxdesk.voices.profile import VoiceProfile
 
 _DEFAULTS = SynthesisParams()
 
@@ -28,25 +32,32 @@ def add_synthesis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--file", "-f", type=Path, metavar="PATH", help="read the text from a file")
     add_model_options(parser)
     voice = parser.add_argument_group("voice")
+    voice.add_argument("--voice", metavar="NAME",
+                       help="a saved voice (`voxdesk voices list`); its synthesis settings are "
+                       "the defaults, options given here override them (without --voice or "
+                       "--voice-wav: the default voice, if one is set)")
     voice.add_argument("--voice-wav", type=Path, metavar="PATH",
                        help="reference clip of the voice to clone (WAV, FLAC, OGG, MP3)")
     voice.add_argument("--prompt-text", metavar="TEXT",
                        help="what is said in the reference clip (continuation mode; "
                        "without it VoxCPM2 clones from the clip alone)")
+    # Defaults are None so that an option given can be told from one left out: a voice
+    # profile's own settings fill in what is left out (see request_from_args).
     params = parser.add_argument_group("synthesis")
-    params.add_argument("--cfg", type=float, default=_DEFAULTS.cfg_value, metavar="X",
+    params.add_argument("--cfg", type=float, metavar="X",
                         help=f"guidance: higher follows text and voice more closely "
                         f"(default {_DEFAULTS.cfg_value})")
-    params.add_argument("--steps", type=int, default=_DEFAULTS.inference_timesteps, metavar="N",
+    params.add_argument("--steps", type=int, metavar="N",
                         help=f"diffusion steps: more is better quality, slower "
                         f"(default {_DEFAULTS.inference_timesteps})")
-    params.add_argument("--min-len", type=int, default=_DEFAULTS.min_len, metavar="N",
-                        help="minimum generation steps per sentence (1 step = 160 ms)")
-    params.add_argument("--max-len", type=int, default=_DEFAULTS.max_len, metavar="N",
-                        help="maximum generation steps per sentence")
-    params.add_argument("--normalize", action="store_true",
+    params.add_argument("--min-len", type=int, metavar="N",
+                        help=f"minimum generation steps per sentence (1 step = 160 ms; default "
+                        f"{_DEFAULTS.min_len})")
+    params.add_argument("--max-len", type=int, metavar="N",
+                        help=f"maximum generation steps per sentence (default {_DEFAULTS.max_len})")
+    params.add_argument("--normalize", action=argparse.BooleanOptionalAction,
                         help="spell out numbers, dates and symbols before speaking")
-    params.add_argument("--denoise", action="store_true",
+    params.add_argument("--denoise", action=argparse.BooleanOptionalAction,
                         help="clean the reference clip with the denoiser model first")
     params.add_argument("--seed", type=int, metavar="N",
                         help="random seed: the same seed and text give the same audio")
@@ -83,22 +94,36 @@ def read_text(args: argparse.Namespace) -> str:
     return text
 
 
+#: Command-line option (argparse dest) -> SynthesisParams field.
+_PARAM_OPTIONS = {"cfg": "cfg_value", "steps": "inference_timesteps", "min_len": "min_len",
+                  "max_len": "max_len", "normalize": "normalize", "denoise": "denoise",
+                  "seed": "seed"}
+
+
 def request_from_args(args: argparse.Namespace) -> SynthesisRequest:
-    """A validated request (raises before any model is loaded, so bad input fails fast)."""
+    """A validated request (raises before any model is loaded, so bad input fails fast).
+
+    The voice: --voice-wav (a clip), --voice (a saved profile), else the default profile if
+    one is set. A profile's settings are the base; options given explicitly override them."""
     voice = None
+    params = SynthesisParams()
+    profile_name = getattr(args, "voice", None)
     if args.voice_wav is not None:
+        if profile_name is not None:
+            raise InvalidRequestError("Give either --voice (a saved voice) or --voice-wav "
+                                      "(a clip), not both.")
         voice = VoiceReference.from_clip(args.voice_wav, args.prompt_text)
     elif args.prompt_text:
-        raise InvalidRequestError("--prompt-text needs --voice-wav (the clip it transcribes).")
-    params = SynthesisParams(
-        cfg_value=args.cfg,
-        inference_timesteps=args.steps,
-        min_len=args.min_len,
-        max_len=args.max_len,
-        normalize=args.normalize,
-        denoise=args.denoise,
-        seed=args.seed,
-    )
+        raise InvalidRequestError("--prompt-text needs --voice-wav (the clip it transcribes).",
+                                  "A saved voice (--voice) has its own transcript.")
+    else:
+        profile = _profile(profile_name)
+        if profile is not None:
+            voice = profile.voice_reference(reference_only=_clones_from_clip(model_spec(args)))
+            params = profile.params
+    given = {field: getattr(args, option) for option, field in _PARAM_OPTIONS.items()
+             if getattr(args, option, None) is not None}
+    params = params.replace(**given)
     request = SynthesisRequest(read_text(args), voice, params).validate()
     if voice is not None:
         from voxdesk.engine.voice_prompt import check_clip
@@ -106,6 +131,32 @@ def request_from_args(args: argparse.Namespace) -> SynthesisRequest:
         for clip in voice.clips:
             check_clip(clip)
     return request
+
+
+def _profile(name: str | None) -> VoiceProfile | None:
+    """The profile called ``name``, or the default profile when no name is given."""
+    from voxdesk.voices.store import VoiceStore
+
+    store = VoiceStore()
+    return store.get(name) if name is not None else store.default()
+
+
+def _clones_from_clip(spec: str) -> bool:
+    """Whether the model ``spec`` can clone from a clip alone (VoxCPM2), as far as can be told
+    without loading it; when in doubt yes, and the engine says so if not."""
+    import json
+
+    from voxdesk import models
+
+    try:
+        folder = models.local_path(spec)
+        if folder is not None:
+            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+            return str(config.get("architecture", "voxcpm")).lower() == "voxcpm2"
+        entry = models.find(spec)
+        return entry is None or entry.id == "VoxCPM2"
+    except (OSError, ValueError, VoxDeskError):
+        return True
 
 
 def model_spec(args: argparse.Namespace) -> str:
@@ -141,7 +192,8 @@ def load_engine(args: argparse.Namespace) -> Engine:
     spec = model_spec(args)
     ensure_model(spec)
     print(f"Loading {spec}...", file=sys.stderr, flush=True)
-    engine = Engine.load(spec, args.device, denoiser=getattr(args, "denoise", False))
+    engine = Engine.load(spec, args.device, denoiser=bool(getattr(args, "denoise", False)))
+    engine.use_disk_prompt_cache()  # a saved voice is encoded once, not on every command
     info = engine.info
     print(f"Ready: {info.model_id} on {info.device_name} ({info.dtype}).", file=sys.stderr)
     return engine

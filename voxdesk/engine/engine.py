@@ -25,7 +25,7 @@ import numpy as np
 from voxdesk.engine.model import LoadedModel, ModelInfo, load_model, warm_up_audio_loading
 from voxdesk.engine.request import SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
-from voxdesk.engine.voice_prompt import PromptCache
+from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
 from voxdesk.errors import (
     ModelNotFoundError,
     OutOfMemoryError,
@@ -182,6 +182,26 @@ class Engine:
     def synthesize(self, request: SynthesisRequest) -> SynthesisStream:
         """Validate ``request`` and return its (not yet started) stream."""
         return SynthesisStream(self, request)
+
+    def use_disk_prompt_cache(self, directory: str | os.PathLike[str] | None = None) -> None:
+        """Keep encoded voices on disk too (default: the cache folder), in a folder per model,
+        so a saved voice is encoded once rather than after every start."""
+        from pathlib import Path
+
+        from voxdesk import paths
+
+        root = Path(directory) if directory is not None else paths.cache_dir() / "prompts"
+        self.prompt_cache.disk = DiskPromptCache(root / model_fingerprint(self.info))
+
+    def prepare_voice(self, voice: VoiceReference, denoise: bool = False) -> bool:
+        """Encode ``voice`` now (when a person picks it), so that Play does not wait for it.
+        Returns whether it was cached already. Raises ReferenceAudioError."""
+        request = SynthesisRequest("-", voice)
+        request = dataclasses.replace(request, params=request.params.replace(denoise=denoise))
+        stats = SynthesisStats(sample_rate=self.sample_rate, segments=0)
+        with self._generation_slot(threading.Event()):
+            self._voice_prompt(request, stats)
+        return bool(stats.voice_cache_hit)
 
     # -- used by SynthesisStream ------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from voxdesk.gui.params_panel import ParamsPanel
 from voxdesk.gui.settings_dialog import SettingsDialog
 from voxdesk.gui.text_editor import AUDIO_SUFFIXES, TextEditor, from_qt, to_qt
 from voxdesk.gui.voice_panel import VoicePanel, open_voice_store
+from voxdesk.gui.voice_profiles import VoiceProfilesDialog
 from voxdesk.gui.worker import (
     ExportWorker,
     ModelLoader,
@@ -242,8 +243,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("V&oices")
         self.manage_voices_action = self._action(menu, "&Manage voice profiles…",
                                                  self.manage_voices)
-        self.manage_voices_action.setEnabled(_profiles_dialog() is not None
-                                             and self.voice_store is not None)
+        self.manage_voices_action.setEnabled(self.voice_store is not None)
         self._action(menu, "Choose reference &clip…", self.voice_panel.choose_clip)
         self._action(menu, "&Play reference", self.voice_panel.preview_button.click)
 
@@ -603,14 +603,13 @@ class MainWindow(QMainWindow):
                                          "applied.", 5000)
 
     def manage_voices(self) -> None:
-        dialog_class = _profiles_dialog()
-        if dialog_class is None or self.voice_store is None:
+        if self.voice_store is None:
             return
 
         def preview(profile: Any) -> None:
             self.play_reference(str(profile.audio_path))
 
-        dialog = dialog_class(self.voice_store, preview, self)
+        dialog = VoiceProfilesDialog(self.voice_store, preview, self)
         dialog.profilesChanged.connect(lambda *_: self.voice_panel.refresh_profiles())
         dialog.exec()
         self.voice_panel.refresh_profiles()
@@ -741,13 +740,4 @@ class MainWindow(QMainWindow):
             if not self.loader_thread.wait(100 if self._loading else 3000):
                 clean = False
         return clean
-
-
-def _profiles_dialog() -> type | None:
-    """The voice profiles dialog class, if that part of VoxDesk is installed."""
-    try:
-        from voxdesk.gui.voice_profiles import VoiceProfilesDialog
-    except ImportError:
-        return None
-    return VoiceProfilesDialog
 

@@ -1,14 +1,13 @@
 """The voice panel: the model's default voice, a saved voice profile, or a reference clip.
 
-Voice profiles come from ``voxdesk.voices`` when that package is installed; without it the panel
-offers the default voice and reference clips only.
+Voice profiles come from ``voxdesk.voices``; if the store cannot be opened (an unreadable data
+folder) the panel still offers the default voice and reference clips.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont
@@ -25,9 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from voxdesk.engine import VoiceReference
-from voxdesk.errors import ReferenceAudioError
+from voxdesk.errors import ReferenceAudioError, VoxDeskError
 from voxdesk.gui.text_editor import AUDIO_SUFFIXES, local_files
 from voxdesk.settings import VoiceSettings
+from voxdesk.voices.errors import VoiceNotFoundError
+from voxdesk.voices.profile import VoiceProfile
+from voxdesk.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +38,8 @@ CLIP_CHOICE_LABEL = "Reference clip…"
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)"
 
 
-def open_voice_store() -> Any | None:
-    """The user's voice profile store, or None when profiles are not available."""
-    try:
-        from voxdesk.voices.store import VoiceStore
-    except ImportError:
-        return None
+def open_voice_store() -> VoiceStore | None:
+    """The user's voice profile store, or None when it cannot be opened."""
     try:
         return VoiceStore()
     except Exception:  # noqa: BLE001 - a broken store must not keep the window from opening
@@ -54,7 +52,7 @@ class VoicePanel(QGroupBox):
     previewRequested = Signal(str)  # path of a clip to play
     profileChosen = Signal(object)  # the VoiceProfile a person just picked
 
-    def __init__(self, voice: VoiceSettings, store: Any | None = None,
+    def __init__(self, voice: VoiceSettings, store: VoiceStore | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__("Voice", parent)
         self.store = store
@@ -129,12 +127,12 @@ class VoicePanel(QGroupBox):
         self.combo.blockSignals(False)
         self._update()
 
-    def _profiles(self) -> list[Any]:
+    def _profiles(self) -> list[VoiceProfile]:
         if self.store is None:
             return []
         try:
-            return list(self.store.list())
-        except Exception:  # noqa: BLE001
+            return self.store.list()
+        except VoxDeskError:
             log.exception("listing voice profiles failed")
             return []
 
@@ -156,17 +154,14 @@ class VoicePanel(QGroupBox):
             return self._profile(value).voice_reference()
         return None
 
-    def _profile(self, name: str) -> Any:
-        profile = None
-        if self.store is not None:
-            try:
-                profile = self.store.get(name)
-            except Exception:  # noqa: BLE001 - "not found" in whatever form the store says it
-                profile = None
-        if profile is None:
-            raise ReferenceAudioError(f"The voice profile {name!r} no longer exists.",
-                                      "Choose another voice.")
-        return profile
+    def _profile(self, name: str) -> VoiceProfile:
+        try:
+            if self.store is not None:
+                return self.store.get(name)
+        except VoiceNotFoundError:
+            pass
+        raise ReferenceAudioError(f"The voice profile {name!r} no longer exists.",
+                                  "Choose another voice.")
 
     def set_clip(self, path: str | Path, transcript: str = "") -> None:
         """Use ``path`` as the reference clip (the file is read only when speaking)."""

@@ -35,6 +35,8 @@ from voxdesk.errors import (
 )
 from voxdesk.server.bridge import Admission, Busy, stream_chunks
 from voxdesk.server.wav_stream import complete_wav, flac, pcm16, wav_header
+from voxdesk.voices.errors import VoiceNotFoundError
+from voxdesk.voices.store import VoiceStore
 
 RETRY_AFTER_S = 2
 _DEFAULTS = SynthesisParams()
@@ -86,6 +88,8 @@ class HttpError(Exception):
 def _status_for(error: VoxDeskError) -> int:
     if isinstance(error, TextTooLongError):
         return 413
+    if isinstance(error, VoiceNotFoundError):
+        return 404
     if isinstance(error, (InvalidRequestError, ReferenceAudioError)):
         return 422
     return 500
@@ -153,10 +157,6 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         return path
 
     def profile_voice(name: str) -> tuple[VoiceReference, SynthesisParams]:
-        try:
-            from voxdesk.voices.store import VoiceStore
-        except ImportError:
-            raise HttpError(503, "Voice profiles are not available on this server.") from None
         profile = VoiceStore().get(name)
         return profile.voice_reference(), profile.params
 
@@ -302,11 +302,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
     @app.get("/api/voices")
     @app.get("/v1/voices")
     async def voices() -> dict[str, Any]:
-        try:
-            from voxdesk.voices.store import VoiceStore
-        except ImportError:
-            return {"voices": [], "available": False}
         return {"voices": [{"name": p.name, "mode": p.mode, "language": p.language}
-                           for p in VoiceStore().list()], "available": True}
+                           for p in VoiceStore().list()]}
 
     return app

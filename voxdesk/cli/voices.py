@@ -1,0 +1,229 @@
+"""`voxdesk voices ...`: saved voices (profiles) from a terminal.
+
+    voxdesk voices list [--json]
+    voxdesk voices add NAME --audio FILE [--text T] [--mode M] [--language L] [--default]
+    voxdesk voices set NAME [--text T | --no-text] [--mode M] [--language L] [--cfg X] ...
+    voxdesk voices rename OLD NEW | duplicate NAME [NEW] | remove NAME | default [NAME|--none]
+    voxdesk voices export NAME -o FILE | import FILE
+
+Speak with one: `voxdesk speak --voice NAME "text"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from voxdesk.voices.profile import MODES, VoiceProfile
+
+if TYPE_CHECKING:
+    from voxdesk.voices.store import VoiceStore
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    voices = subparsers.add_parser(
+        "voices", help="manage saved (cloned) voices",
+        description="Clone a voice once from a recording, save it by name, and speak with it "
+        "(`voxdesk speak --voice NAME`).")
+    commands = voices.add_subparsers(dest="voices_command", metavar="ACTION", required=True)
+
+    listing = commands.add_parser("list", help="show the saved voices")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=run_list)
+
+    add = commands.add_parser(
+        "add", help="save a new voice from an audio file",
+        description="Save a voice from a recording (WAV, FLAC, OGG or MP3; 5-20 s of clear "
+        "speech is best, 1-60 s is accepted). The audio is converted to mono, trimmed and "
+        "levelled; a file that is too short, too long, silent or clipped is refused.")
+    add.add_argument("name", help="the voice's name")
+    add.add_argument("--audio", type=Path, required=True, metavar="FILE",
+                     help="the recording of the voice")
+    _add_detail_options(add)
+    add.add_argument("--default", action="store_true", help="make it the default voice")
+    add.set_defaults(func=run_add)
+
+    change = commands.add_parser("set", help="change a voice's transcript, mode or settings")
+    change.add_argument("name")
+    change.add_argument("--no-text", action="store_true", help="forget the transcript")
+    _add_detail_options(change)
+    params = change.add_argument_group("synthesis settings saved with the voice")
+    params.add_argument("--cfg", type=float, metavar="X", help="guidance value")
+    params.add_argument("--steps", type=int, metavar="N", help="diffusion steps")
+    params.add_argument("--seed", type=int, metavar="N", help="random seed")
+    change.set_defaults(func=run_set)
+
+    rename = commands.add_parser("rename", help="give a voice another name")
+    rename.add_argument("old")
+    rename.add_argument("new")
+    rename.set_defaults(func=run_rename)
+
+    duplicate = commands.add_parser("duplicate", help="copy a voice (e.g. to try settings)")
+    duplicate.add_argument("name")
+    duplicate.add_argument("new", nargs="?", help="the copy's name (default: “NAME copy”)")
+    duplicate.set_defaults(func=run_duplicate)
+
+    remove = commands.add_parser("remove", help="delete a saved voice")
+    remove.add_argument("name")
+    remove.set_defaults(func=run_remove)
+
+    default = commands.add_parser("default", help="show or set the default voice")
+    default.add_argument("name", nargs="?")
+    default.add_argument("--none", action="store_true", help="no default voice")
+    default.set_defaults(func=run_default)
+
+    export = commands.add_parser("export", help="write a voice to a .voxvoice file")
+    export.add_argument("name")
+    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
+                        help="the file (or folder) to write")
+    export.set_defaults(func=run_export)
+
+    imported = commands.add_parser("import", help="add the voice in a .voxvoice file")
+    imported.add_argument("file", type=Path)
+    imported.set_defaults(func=run_import)
+
+
+def _add_detail_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text", metavar="T",
+                        help="what is said in the recording: the model then continues it "
+                        "(closest match; needed by models older than VoxCPM2)")
+    parser.add_argument("--mode", choices=MODES,
+                        help="reference: clone from the sound alone (VoxCPM2); continuation: "
+                        "recording + transcript (default: continuation when --text is given)")
+    parser.add_argument("--language", metavar="CODE", help="the voice's language, e.g. en")
+
+
+def _store() -> VoiceStore:
+    from voxdesk.voices.store import VoiceStore  # lazily: `voxdesk --help` stays fast
+
+    return VoiceStore()
+
+
+def _warn_problems(store: VoiceStore) -> None:
+    for problem in store.problems:
+        print(f"voxdesk: warning: {problem}", file=sys.stderr)
+
+
+def _describe(profile: VoiceProfile) -> str:
+    how = "reference only" if profile.mode == "reference" else "continuation"
+    return f"“{profile.name}” ({profile.duration:.1f} s, {how})"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    store = _store()
+    profiles = store.list()
+    default = store.default()
+    default_folder = default.folder if default is not None else None
+    _warn_problems(store)
+    if args.json:
+        json.dump([_as_json(p, p.folder == default_folder) for p in profiles], sys.stdout,
+                  indent=2, ensure_ascii=False)
+        print()
+        return 0
+    if not profiles:
+        print("No saved voices. Add one with `voxdesk voices add NAME --audio FILE`.",
+              file=sys.stderr)
+        return 0
+    width = max(len(p.name) for p in profiles)
+    for p in profiles:
+        mark = "*" if p.folder == default_folder else " "
+        transcript = f"  “{_shorten(p.transcript, 50)}”" if p.transcript else ""
+        print(f"{mark} {p.name:<{width}}  {p.mode:<12}  {p.duration:5.1f} s"
+              f"{'  ' + p.language if p.language else ''}{transcript}")
+    if default_folder is not None:
+        print("(* default voice)", file=sys.stderr)
+    return 0
+
+
+def _as_json(profile: VoiceProfile, is_default: bool) -> dict[str, object]:
+    data = profile.to_json()
+    del data["format"], data["audio"]
+    return {**data, "default": is_default, "folder": str(profile.folder),
+            "audio_path": str(profile.audio_path)}
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def run_add(args: argparse.Namespace) -> int:
+    store = _store()
+    profile = store.add(args.name, args.audio, transcript=args.text, mode=args.mode,
+                        language=args.language)
+    if args.default:
+        store.set_default(profile.name)
+    print(f"Added {_describe(profile)}.")
+    if profile.mode == "reference":
+        print("Without a transcript only VoxCPM2 can use it; add one with "
+              f"`voxdesk voices set \"{profile.name}\" --text \"...\"` for older models.",
+              file=sys.stderr)
+    return 0
+
+
+def run_set(args: argparse.Namespace) -> int:
+    store = _store()
+    profile = store.get(args.name)
+    changes: dict[str, object] = {}
+    if args.no_text:
+        changes["transcript"] = None
+    elif args.text is not None:
+        changes["transcript"] = args.text
+    if args.mode is not None:
+        changes["mode"] = args.mode
+    if args.language is not None:
+        changes["language"] = args.language
+    given = {field: value for field, value in (("cfg_value", args.cfg),
+                                               ("inference_timesteps", args.steps),
+                                               ("seed", args.seed)) if value is not None}
+    if given:
+        changes["params"] = profile.params.replace(**given)
+    profile = store.update(profile.name, **changes)  # type: ignore[arg-type]
+    print(f"Updated {_describe(profile)}.")
+    return 0
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    profile = _store().rename(args.old, args.new)
+    print(f"Renamed to “{profile.name}”.")
+    return 0
+
+
+def run_duplicate(args: argparse.Namespace) -> int:
+    profile = _store().duplicate(args.name, args.new)
+    print(f"Copied to “{profile.name}”.")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    removed = _store().remove(args.name)
+    print(f"Removed “{removed.name}” (kept for 30 days in {removed.trash_folder.parent}).")
+    return 0
+
+
+def run_default(args: argparse.Namespace) -> int:
+    store = _store()
+    if args.none:
+        store.set_default(None)
+        print("No default voice.")
+    elif args.name is not None:
+        store.set_default(args.name)
+        print(f"“{store.get(args.name).name}” is the default voice.")
+    else:
+        profile = store.default()
+        print(profile.name if profile is not None else "(none)")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    path = _store().export(args.name, args.output)
+    print(f"Wrote {path}.")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    profile = _store().import_(args.file)
+    print(f"Imported {_describe(profile)}.")
+    return 0

@@ -1,0 +1,655 @@
+"""The Voice Profiles dialog: list, search, preview, add (file or microphone), edit, rename,
+duplicate, set default, export/import and delete (with undo) saved voices.
+
+Self-contained: it is given the :class:`~voxdesk.voices.store.VoiceStore` and a ``preview``
+callback (the main window speaks a sample sentence in the voice), and emits
+``profilesChanged`` after every change so the window's voice picker can refresh. Every action
+has a method that takes its inputs as arguments (asking with a dialog only when they are not
+given), which is what the tests drive.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from voxdesk.errors import VoxDeskError
+from voxdesk.voices.archive import SUFFIX
+from voxdesk.voices.profile import VoiceProfile
+from voxdesk.voices.sentences import suggested_sentence
+from voxdesk.voices.store import RemovedProfile, VoiceStore
+
+log = logging.getLogger(__name__)
+
+AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)"
+VOICE_FILTER = f"VoxDesk voice (*{SUFFIX});;All files (*)"
+MODE_LABELS = {
+    "reference": "Clone from the sound alone (VoxCPM2)",
+    "continuation": "Continue the recording (uses the transcript)",
+}
+NAME_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _error_box(parent: QWidget, exc: VoxDeskError) -> QMessageBox:
+    """Show a VoxDesk error (message + hint) without blocking the event loop."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Voice profiles", exc.message,
+                      QMessageBox.StandardButton.Ok, parent)
+    if exc.hint:
+        box.setInformativeText(exc.hint)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def _combo_modes(combo: QComboBox) -> None:
+    for mode, label in MODE_LABELS.items():
+        combo.addItem(label, mode)
+
+
+class VoiceProfilesDialog(QDialog):
+    profilesChanged = Signal()
+
+    def __init__(self, store: VoiceStore, preview: Callable[[VoiceProfile], None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._preview = preview
+        self._removed: list[RemovedProfile] = []
+        self.message_box: QMessageBox | None = None
+        self.setWindowTitle("Voice profiles")
+        self.resize(760, 480)
+
+        # -- the list ------------------------------------------------------------------------
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search voices")
+        self.search.setAccessibleName("Search voices")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._apply_filter)
+        self.list = QListWidget()
+        self.list.setAccessibleName("Voices")
+        self.list.currentItemChanged.connect(lambda *_: self._show_details())
+        self.list.itemDoubleClicked.connect(lambda *_: self.preview_selected())
+        self.empty_label = QLabel("No voices yet: import a recording or record one.")
+        self.empty_label.setWordWrap(True)
+        left = QVBoxLayout()
+        left.addWidget(self.search)
+        left.addWidget(self.list, 1)
+        left.addWidget(self.empty_label)
+
+        # -- details of the selected voice --------------------------------------------------
+        self.name_label = QLabel()
+        font = QFont(self.name_label.font())
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.name_label.setFont(font)
+        self.mode = QComboBox()
+        _combo_modes(self.mode)
+        self.mode.setAccessibleName("Cloning mode")
+        self.mode.setToolTip("Reference: VoxCPM2 clones the sound of the recording alone. "
+                             "Continuation: the model continues the recording, whose "
+                             "transcript it is given (closest match; older models need it).")
+        self.language = QLineEdit()
+        self.language.setAccessibleName("Language")
+        self.language.setPlaceholderText("e.g. en (optional)")
+        self.transcript = QPlainTextEdit()
+        self.transcript.setAccessibleName("Transcript")
+        self.transcript.setPlaceholderText("What is said in the recording (optional with "
+                                           "VoxCPM2)")
+        self.transcript.setMaximumHeight(90)
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.save_button = QPushButton("&Save changes")
+        self.save_button.clicked.connect(lambda: self.save_details())
+        for signal in (self.mode.currentIndexChanged, self.language.textEdited,
+                       self.transcript.textChanged):
+            signal.connect(self._details_edited)
+        form = QFormLayout()
+        form.addRow(self.name_label)
+        form.addRow("&Mode:", self.mode)
+        form.addRow("&Language:", self.language)
+        form.addRow("&Transcript:", self.transcript)
+        form.addRow(self.info)
+        form.addRow(self.save_button)
+
+        self.preview_button = self._button("&Preview", "Speak a sample sentence in this voice",
+                                           self.preview_selected)
+        self.rename_button = self._button("&Rename…", "", lambda: self.rename_selected())
+        self.duplicate_button = self._button("D&uplicate", "Copy this voice (e.g. to try "
+                                             "other settings)", lambda: self.duplicate_selected())
+        self.default_button = self._button("Set &default", "Use this voice when none is chosen",
+                                           self.set_default_selected)
+        self.export_button = self._button("E&xport…", f"Save this voice as a {SUFFIX} file "
+                                          "to use on another computer",
+                                          lambda: self.export_selected())
+        self.delete_button = self._button("De&lete", "Delete this voice (you can undo)",
+                                          self.delete_selected)
+        actions = QGridLayout()
+        for i, button in enumerate((self.preview_button, self.rename_button,
+                                    self.duplicate_button, self.default_button,
+                                    self.export_button, self.delete_button)):
+            actions.addWidget(button, i // 3, i % 3)
+        self.details = QWidget()
+        right = QVBoxLayout(self.details)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addLayout(form)
+        right.addLayout(actions)
+        right.addStretch(1)
+
+        # -- adding, undo, problems ---------------------------------------------------------
+        self.import_audio_button = self._button("&Add from file…", "Clone a voice from a "
+                                                "recording (WAV, FLAC, OGG, MP3)",
+                                                lambda: self.add_from_audio())
+        self.record_button = self._button("Re&cord…", "Record a voice with the microphone",
+                                          self.record)
+        self.import_button = self._button("&Import voice…", f"Add a voice from a {SUFFIX} file",
+                                          lambda: self.import_voice_file())
+        self.undo_label = QLabel()
+        self.undo_button = self._button("&Undo", "Bring the deleted voice back",
+                                        self.undo_delete)
+        self.undo_bar = QFrame()
+        self.undo_bar.setFrameShape(QFrame.Shape.StyledPanel)
+        undo_layout = QHBoxLayout(self.undo_bar)
+        undo_layout.addWidget(self.undo_label, 1)
+        undo_layout.addWidget(self.undo_button)
+        self.undo_bar.hide()
+        QShortcut(QKeySequence.StandardKey.Undo, self, self.undo_delete)
+        self.problems_label = QLabel()
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setStyleSheet("color: #a15c00")
+        self.problems_label.hide()
+
+        columns = QHBoxLayout()
+        columns.addLayout(left, 2)
+        columns.addWidget(self.details, 3)
+        adding = QHBoxLayout()
+        for button in (self.import_audio_button, self.record_button, self.import_button):
+            adding.addWidget(button)
+        adding.addStretch(1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        adding.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.undo_bar)
+        layout.addWidget(self.problems_label)
+        layout.addLayout(adding)
+        self.refresh()
+
+    def _button(self, text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
+        button = QPushButton(text)
+        if tip:
+            button.setToolTip(tip)
+        button.clicked.connect(lambda *_: slot())
+        return button
+
+    # -- the list -----------------------------------------------------------------------------
+
+    def refresh(self, select: str | None = None) -> None:
+        """Reload from the store, keeping (or setting) the selection."""
+        keep = select or (self.selected().name if self.selected() else None)
+        try:
+            profiles = self.store.list()
+            default = self.store.default()
+        except VoxDeskError as exc:
+            self._show_error(exc)
+            profiles, default = [], None
+        self._profiles = {p.name: p for p in profiles}
+        self.list.blockSignals(True)
+        self.list.clear()
+        for profile in profiles:
+            is_default = default is not None and default.folder == profile.folder
+            item = QListWidgetItem(f"{profile.name}  ★" if is_default else profile.name)
+            item.setData(NAME_ROLE, profile.name)
+            item.setToolTip(f"{profile.name}: {profile.duration:.1f} s, {profile.mode}"
+                            + (" (default voice)" if is_default else ""))
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        self._apply_filter()
+        row = next((i for i in range(self.list.count())
+                    if self.list.item(i).data(NAME_ROLE) == keep), None)
+        if row is None:
+            row = next((i for i in range(self.list.count()) if not self.list.item(i).isHidden()),
+                       -1)
+        self.list.setCurrentRow(row)
+        self.empty_label.setVisible(not profiles)
+        problems = self.store.problems
+        self.problems_label.setVisible(bool(problems))
+        self.problems_label.setText("\n".join(problems))
+        self._show_details()
+
+    def names(self, visible_only: bool = True) -> list[str]:
+        return [self.list.item(i).data(NAME_ROLE) for i in range(self.list.count())
+                if not (visible_only and self.list.item(i).isHidden())]
+
+    def select(self, name: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(NAME_ROLE) == name:
+                self.list.setCurrentRow(i)
+                return
+
+    def selected(self) -> VoiceProfile | None:
+        item = self.list.currentItem()
+        if item is None or item.isHidden():
+            return None
+        return getattr(self, "_profiles", {}).get(item.data(NAME_ROLE))
+
+    def _apply_filter(self) -> None:
+        words = self.search.text().casefold().split()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            profile = self._profiles.get(item.data(NAME_ROLE))
+            haystack = " ".join(filter(None, (profile.name, profile.transcript,
+                                              profile.language))).casefold() if profile else ""
+            item.setHidden(not all(word in haystack for word in words))
+        current = self.list.currentItem()
+        if current is None or current.isHidden():
+            visible = [i for i in range(self.list.count()) if not self.list.item(i).isHidden()]
+            self.list.setCurrentRow(visible[0] if visible else -1)
+        self._show_details()
+
+    def _show_details(self) -> None:
+        profile = self.selected()
+        self.details.setEnabled(profile is not None)
+        for widget in (self.mode, self.language, self.transcript):
+            widget.blockSignals(True)
+        if profile is None:
+            self.name_label.setText("No voice selected")
+            self.language.clear()
+            self.transcript.clear()
+            self.info.clear()
+        else:
+            self.name_label.setText(profile.name)
+            self.mode.setCurrentIndex(max(0, self.mode.findData(profile.mode)))
+            self.language.setText(profile.language or "")
+            self.transcript.setPlainText(profile.transcript or "")
+            p = profile.params
+            self.info.setText(
+                f"{profile.duration:.1f} s of reference audio · created "
+                f"{profile.created.astimezone():%Y-%m-%d %H:%M} · changed "
+                f"{profile.modified.astimezone():%Y-%m-%d %H:%M}\n"
+                f"Settings: guidance {p.cfg_value:g}, {p.inference_timesteps} steps"
+                + (f", seed {p.seed}" if p.seed is not None else ""))
+        for widget in (self.mode, self.language, self.transcript):
+            widget.blockSignals(False)
+        self.save_button.setEnabled(False)
+
+    def _details_edited(self) -> None:
+        self.save_button.setEnabled(self.selected() is not None)
+
+    # -- actions on the selected voice --------------------------------------------------------
+
+    def _act(self, action: Callable[[], object], select: Callable[[object], str | None]
+             = lambda _: None) -> object:
+        """Run a store action; on success refresh and tell the window, on error say why."""
+        try:
+            result = action()
+        except VoxDeskError as exc:
+            self._show_error(exc)
+            return None
+        self.refresh(select=select(result))
+        self.profilesChanged.emit()
+        return result
+
+    def save_details(self) -> VoiceProfile | None:
+        profile = self.selected()
+        if profile is None:
+            return None
+        transcript = self.transcript.toPlainText().strip() or None
+        return self._act(lambda: self.store.update(  # type: ignore[return-value]
+            profile.name, transcript=transcript, mode=self.mode.currentData(),
+            language=self.language.text().strip() or None), lambda p: p.name)
+
+    def preview_selected(self) -> None:
+        profile = self.selected()
+        if profile is None:
+            return
+        try:
+            self._preview(profile)
+        except VoxDeskError as exc:
+            self._show_error(exc)
+
+    def rename_selected(self, new: str | None = None) -> VoiceProfile | None:
+        profile = self.selected()
+        if profile is None:
+            return None
+        if new is None:
+            new, ok = QInputDialog.getText(self, "Rename voice", "New name:", text=profile.name)
+            if not ok:
+                return None
+        return self._act(lambda: self.store.rename(profile.name, new),  # type: ignore[return-value]
+                         lambda p: p.name)
+
+    def duplicate_selected(self, new: str | None = None) -> VoiceProfile | None:
+        profile = self.selected()
+        if profile is None:
+            return None
+        return self._act(lambda: self.store.duplicate(profile.name, new),  # type: ignore[return-value]
+                         lambda p: p.name)
+
+    def set_default_selected(self) -> None:
+        profile = self.selected()
+        if profile is not None:
+            self._act(lambda: self.store.set_default(profile.name), lambda _: profile.name)
+
+    def export_selected(self, dest: Path | None = None) -> Path | None:
+        profile = self.selected()
+        if profile is None:
+            return None
+        if dest is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export voice",
+                                                  f"{profile.name}{SUFFIX}", VOICE_FILTER)
+            if not path:
+                return None
+            dest = Path(path)
+        try:
+            return self.store.export(profile.name, dest)
+        except VoxDeskError as exc:
+            self._show_error(exc)
+            return None
+
+    def delete_selected(self) -> None:
+        profile = self.selected()
+        if profile is None:
+            return
+        removed = self._act(lambda: self.store.remove(profile.name))
+        if isinstance(removed, RemovedProfile):
+            self._removed.append(removed)
+            self.undo_label.setText(f"Deleted “{removed.name}”.")
+            self.undo_bar.show()
+
+    def undo_delete(self) -> VoiceProfile | None:
+        if not self._removed:
+            return None
+        removed = self._removed.pop()
+        profile = self._act(lambda: self.store.restore(removed), lambda p: p.name)
+        if self._removed:
+            self.undo_label.setText(f"Deleted “{self._removed[-1].name}”.")
+        else:
+            self.undo_bar.hide()
+        return profile  # type: ignore[return-value]
+
+    # -- adding voices ------------------------------------------------------------------------
+
+    def add_from_audio(self, path: Path | None = None, transcript: str | None = None,
+                       name: str | None = None) -> VoiceProfile | None:
+        """Add a voice from an audio file; asks for what is not given (name, file...)."""
+        if name is None:
+            dialog = AddVoiceDialog(self.store, path, transcript, self)
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.profile is None:
+                return None
+            self.refresh(select=dialog.profile.name)
+            self.profilesChanged.emit()
+            return dialog.profile
+        assert path is not None
+        return self._act(lambda: self.store.add(name, path, transcript),  # type: ignore[return-value]
+                         lambda p: p.name)
+
+    def record(self) -> VoiceProfile | None:
+        dialog = RecordDialog(self)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.audio_path is None:
+                return None
+            return self.add_from_audio(dialog.audio_path, dialog.transcript)
+        finally:
+            dialog.discard()
+
+    def import_voice_file(self, path: Path | None = None) -> VoiceProfile | None:
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Import voice", "", VOICE_FILTER)
+            if not chosen:
+                return None
+            path = Path(chosen)
+        return self._act(lambda: self.store.import_(path),  # type: ignore[return-value]
+                         lambda p: p.name)
+
+    def _show_error(self, exc: VoxDeskError) -> None:
+        if self.message_box is not None:
+            self.message_box.close()
+        self.message_box = _error_box(self, exc)
+        self.message_box.destroyed.connect(lambda *_: setattr(self, "message_box", None))
+
+
+class AddVoiceDialog(QDialog):
+    """Name, audio file, transcript and mode of a new voice; OK saves it (errors keep the
+    dialog open, so nothing typed is lost). The saved voice is :attr:`profile`."""
+
+    def __init__(self, store: VoiceStore, audio: Path | None = None,
+                 transcript: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.profile: VoiceProfile | None = None
+        self.message_box: QMessageBox | None = None
+        self.setWindowTitle("Add a voice")
+        self.name = QLineEdit()
+        self.name.setAccessibleName("Name")
+        self.name.setPlaceholderText("e.g. Narrator")
+        self.audio = QLineEdit(str(audio) if audio else "")
+        self.audio.setAccessibleName("Audio file")
+        self.audio.setReadOnly(audio is not None)  # a recording: nothing to choose
+        browse = QPushButton("&Browse…")
+        browse.setEnabled(audio is None)
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.audio, 1)
+        row.addWidget(browse)
+        self.transcript = QLineEdit(transcript or "")
+        self.transcript.setAccessibleName("Transcript")
+        self.transcript.setPlaceholderText("What is said in it (optional with VoxCPM2)")
+        self.mode = QComboBox()
+        self.mode.addItem("Automatic (continuation when there is a transcript)", None)
+        _combo_modes(self.mode)
+        form = QFormLayout()
+        form.addRow("&Name:", self.name)
+        form.addRow("&Audio:", row)
+        form.addRow("&Transcript:", self.transcript)
+        form.addRow("&Mode:", self.mode)
+        note = QLabel("The recording is converted to mono, trimmed and levelled. 5 to 20 "
+                      "seconds of clear speech without music or noise work best.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a recording", "", AUDIO_FILTER)
+        if path:
+            self.audio.setText(path)
+            if not self.name.text().strip():
+                self.name.setText(Path(path).stem)
+
+    def accept(self) -> None:
+        try:
+            if not self.audio.text().strip():
+                from voxdesk.errors import ReferenceAudioError
+
+                raise ReferenceAudioError("Choose the recording of the voice.",
+                                          "Use Browse… to pick an audio file.")
+            self.profile = self.store.add(self.name.text(), Path(self.audio.text().strip()),
+                                          self.transcript.text() or None,
+                                          mode=self.mode.currentData())
+        except VoxDeskError as exc:
+            if self.message_box is not None:
+                self.message_box.close()
+            self.message_box = _error_box(self, exc)
+            return
+        super().accept()
+
+
+class RecordDialog(QDialog):
+    """Record a voice with the microphone: a sentence to read, a level meter, Record/Stop.
+    Accepted, :attr:`audio_path` is the recording (a temporary WAV) and :attr:`transcript` the
+    sentence read."""
+
+    def __init__(self, parent: QWidget | None = None, language: str | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Record a voice")
+        self.audio_path: Path | None = None
+        self.transcript = suggested_sentence(language)
+        self.language = language
+        self._recorder = None
+        self._temp = tempfile.TemporaryDirectory(prefix="voxdesk-recording-")
+
+        intro = QLabel("Press Record and read this sentence aloud, clearly and at a normal "
+                       "pace, in a quiet room:")
+        intro.setWordWrap(True)
+        self.sentence = QLabel(self.transcript)
+        self.sentence.setWordWrap(True)
+        self.sentence.setAccessibleName("Sentence to read")
+        font = QFont(self.sentence.font())
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.sentence.setFont(font)
+        self.sentence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        another = QPushButton("Another &sentence")
+        another.clicked.connect(self._another_sentence)
+
+        self.device = QComboBox()
+        self.device.setAccessibleName("Microphone")
+        self.device.addItem("System default", None)
+        try:
+            from voxdesk.audio.recorder import list_input_devices
+
+            for index, name in list_input_devices():
+                self.device.addItem(name, index)
+        except VoxDeskError as exc:
+            log.info("no input devices: %s", exc)
+        self.meter = QProgressBar()
+        self.meter.setRange(0, 600)  # -60.0 .. 0.0 dBFS, in tenths
+        self.meter.setTextVisible(False)
+        self.meter.setAccessibleName("Input level")
+        self.status = QLabel("Not recording.")
+        self.status.setWordWrap(True)
+        self.record_button = QPushButton("&Record")
+        self.record_button.clicked.connect(self.toggle)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Use recording")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self._timer = QTimer(self)
+        self._timer.setInterval(50)
+        self._timer.timeout.connect(self._tick)
+
+        form = QFormLayout()
+        form.addRow("&Microphone:", self.device)
+        form.addRow("Level:", self.meter)
+        controls = QHBoxLayout()
+        controls.addWidget(self.record_button)
+        controls.addWidget(another)
+        controls.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.sentence)
+        layout.addLayout(form)
+        layout.addLayout(controls)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder is not None and self._recorder.recording
+
+    def _another_sentence(self) -> None:
+        current = self.transcript
+        for _ in range(10):
+            self.transcript = suggested_sentence(self.language)
+            if self.transcript != current:
+                break
+        self.sentence.setText(self.transcript)
+
+    def toggle(self) -> None:
+        if self.recording:
+            self.stop_recording()
+        else:
+            self.start_recording()
+
+    def start_recording(self) -> None:
+        from voxdesk.audio.recorder import Recorder
+
+        try:
+            self._recorder = Recorder(device=self.device.currentData())
+            self._recorder.start()
+        except VoxDeskError as exc:
+            self._recorder = None
+            self.status.setText(f"{exc.message} {exc.hint}".strip())
+            return
+        self.audio_path = None
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        self.record_button.setText("&Stop")
+        self.status.setText("Recording… read the sentence, then press Stop.")
+        self._timer.start()
+
+    def stop_recording(self) -> Path | None:
+        recorder = self._recorder
+        if recorder is None:
+            return None
+        self._timer.stop()
+        samples = recorder.stop()
+        self.meter.setValue(0)
+        self.record_button.setText("&Record again")
+        seconds = samples.size / recorder.sample_rate
+        if seconds < 1.0:
+            self.status.setText("The recording is too short. Press Record and read the "
+                                "whole sentence.")
+            return None
+        path = Path(self._temp.name) / "recording.wav"
+        recorder.save(path)
+        self.audio_path = path
+        warning = " It may be too loud (clipped): record again a little farther from the " \
+            "microphone." if recorder.peak >= 0.99 else ""
+        self.status.setText(f"Recorded {seconds:.1f} s.{warning}")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+        return path
+
+    def _tick(self) -> None:
+        recorder = self._recorder
+        if recorder is None:
+            return
+        self.meter.setValue(int((recorder.level_db + 60) * 10))
+        self.status.setText(f"Recording… {recorder.seconds:.1f} s"
+                            + ("  (too loud!)" if recorder.level >= 0.99 else ""))
+        if not recorder.recording:  # it stopped by itself at its maximum length
+            self.stop_recording()
+
+    def done(self, result: int) -> None:
+        if self.recording:
+            self.stop_recording()
+        super().done(result)
+
+    def discard(self) -> None:
+        """Delete the temporary recording (once it has been added to the store)."""
+        if self._recorder is not None:
+            self._recorder.close()
+        self._temp.cleanup()
