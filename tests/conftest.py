@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,11 @@ VOXDESK = [sys.executable, "-m", "voxdesk"]
 # Commands like `voxdesk speak` hand their work to a running VoxDesk if there is one: give this
 # test session its own instance name so it never talks to a VoxDesk the developer has open.
 os.environ.setdefault("VOXDESK_INSTANCE", f"voxdesk-tests-{os.getpid()}")
+# Nor may it read or write the developer's settings, voices, models, caches or logs (tests that
+# need an empty folder of their own still take the data_dir fixture).
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="voxdesk-tests-"))
+for _name in ("CONFIG", "DATA", "CACHE", "LOG", "MODELS"):
+    os.environ[f"VOXDESK_{_name}_DIR"] = str(_SESSION_HOME / _name.lower())
 
 
 @pytest.fixture(scope="session")

@@ -6,45 +6,20 @@ key events (xdotool), a real clipboard owner (xclip) and real audio into the nul
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from desktop_helpers import needs_x_tools, set_clipboard, wait_for
+from desktop_helpers import tray_host  # noqa: F401  (a fixture the tests below use)
 
 from voxdesk.gui.single_instance import send_command
 from voxdesk.testing.sink import non_silent_span
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("DISPLAY") and shutil.which("xdotool") and shutil.which("xclip")),
-    reason="needs an X display, xdotool and xclip: run through packaging/test-env.sh",
-)
+pytestmark = needs_x_tools
 VOXDESK = [sys.executable, "-m", "voxdesk"]
-
-
-def wait_for(condition, timeout=30.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    return condition()
-
-
-@pytest.fixture(scope="module")
-def tray_host():
-    if not shutil.which("trayer"):
-        pytest.skip("needs trayer (a system tray for Xvfb): run through packaging/test-env.sh")
-    process = subprocess.Popen(["trayer", "--edge", "top", "--widthtype", "pixel", "--width",
-                                "200", "--height", "24"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    yield
-    process.terminate()
-    process.wait(5)
 
 
 class App:
@@ -97,17 +72,6 @@ def app(tiny_model_dir, tmp_path, tray_host):
     running = App(tiny_model_dir, tmp_path)
     yield running
     running.close()
-
-
-def set_clipboard(text: str) -> subprocess.Popen:
-    # xclip stays running as the clipboard owner until another program takes the clipboard.
-    owner = subprocess.Popen(["xclip", "-selection", "clipboard", "-quiet"],
-                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    owner.stdin.write(text.encode())
-    owner.stdin.close()
-    time.sleep(0.2)
-    return owner
 
 
 def test_hotkey_reads_the_clipboard_and_pressing_again_stops(app, sink_recorder):

@@ -63,6 +63,16 @@ class DesktopSettings:
 
 
 @dataclass
+class ServerSettings:
+    """The HTTP API served from the window (voxdesk.gui.api_server) with its loaded model."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"  # this machine only; any other address needs an api_key
+    port: int = 7861
+    api_key: str = ""  # clients then send "Authorization: Bearer KEY" ("" = none)
+
+
+@dataclass
 class Settings:
     params: SynthesisParams = field(default_factory=SynthesisParams)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
@@ -70,6 +80,7 @@ class Settings:
     model: str = ""  # model chosen with File > Load model ("" = --model, or the default)
     window: WindowSettings = field(default_factory=WindowSettings)
     desktop: DesktopSettings = field(default_factory=DesktopSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
 
     @staticmethod
     def path() -> Path:
@@ -140,6 +151,8 @@ def _validated(instance: T) -> T:
             log.warning("Ignoring saved synthesis parameters: %s", exc)
             return type(instance)()  # type: ignore[return-value]
     if isinstance(instance, VoiceSettings) and instance.kind not in VoiceSettings.KINDS:
+        return type(instance)()  # type: ignore[return-value]
+    if isinstance(instance, ServerSettings) and not 1 <= instance.port <= 65535:
         return type(instance)()  # type: ignore[return-value]
     return instance
 

@@ -60,6 +60,14 @@ def table(environment: dict[str, Any], results: list[ScenarioResult]) -> str:
         f"parameters, {env['dtype']}) on {env['device_name']} [{env['device']}], "
         f"loaded in {env['load_time_s']:.1f} s",
     ]
+    if env.get("load_average") and env.get("cpu_count"):
+        start, end = env["load_average"][0], (env.get("load_average_end") or [None])[0]
+        busy = max(start, end or 0) > env["cpu_count"]
+        lines.append(
+            f"{env.get('cpu', 'CPU')}, {env['cpu_count']} cores, {env.get('torch_threads')} "
+            f"torch threads; load average {start:.1f} at the start"
+            + ("" if end is None else f", {end:.1f} at the end")
+            + (" (more than the cores: other programs competed for the CPU)" if busy else ""))
     for result in results:
         lines += ["", f"{result.name}: {result.description}"]
         if result.skipped:

@@ -22,6 +22,8 @@ class ScenarioResult:
     ratios: dict[str, float | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     skipped: str | None = None  # why the scenario did not run, if it did not
+    #: 1-minute load average before and after the scenario: how busy the machine was.
+    load_average: list[float] = field(default_factory=list)
 
     def variants(self) -> list[str]:
         seen: list[str] = []
@@ -48,6 +50,7 @@ class ScenarioResult:
         return {
             "description": self.description,
             "skipped": self.skipped,
+            "load_average": self.load_average,
             "metrics": self.metrics,
             "ratios": self.ratios,
             "notes": self.notes,

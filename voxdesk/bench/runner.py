@@ -63,7 +63,7 @@ def run_bench(
     started = time.monotonic()
     engine = Engine.load(options.model, options.device)
     load_time = time.monotonic() - started
-    from voxdesk.bench.environment import environment
+    from voxdesk.bench.environment import _load_average, environment
 
     env = environment(engine, load_time)
     print(f"Ready: {env['model_id']} on {env['device_name']} ({env['dtype']}) in "
@@ -81,11 +81,17 @@ def run_bench(
         for name in names:
             scenario = SCENARIOS[name]
             planned += scenario.units(bench)
-            results.append(scenario.run(bench))
+            before = _load_average()
+            result = scenario.run(bench)
+            after = _load_average()
+            if before and after:
+                result.load_average = [before[0], after[0]]
+            results.append(result)
             progress.done = planned  # a skipped scenario's units count as done
     finally:
         progress.close()
         bench.close()
+    env["load_average_end"] = _load_average()
 
     report.print_table(env, results, out)
     data = report.report_dict(env, settings(options, names), results)

@@ -9,13 +9,15 @@ from voxdesk.cli.options import add_model_options, load_engine
 from voxdesk.errors import InvalidRequestError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# Plain copies of voxdesk.server's defaults: importing it (FastAPI, pydantic) here would slow
+# every `voxdesk` command down. tests/test_first_run.py checks they still match.
+DEFAULT_PORT = 7861
+DEFAULT_MAX_TEXT_CHARS = 20_000
+DEFAULT_MAX_UPLOAD_MB = 10.0
+DEFAULT_QUEUE = 4
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from voxdesk.server import DEFAULT_PORT
-    from voxdesk.server.app import ServerLimits
-
-    limits = ServerLimits()
     parser = subparsers.add_parser(
         "serve", help="serve the HTTP API (POST /api/tts/stream, /v1/audio/speech, ...)",
         description="Serve speech over HTTP on this machine; OpenAPI docs at /docs.",
@@ -28,10 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="require 'Authorization: Bearer KEY' (mandatory off localhost)")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                         help="allow browser pages from ORIGIN (repeatable; default: none)")
-    parser.add_argument("--max-text-chars", type=int, default=limits.max_text_chars)
+    parser.add_argument("--max-text-chars", type=int, default=DEFAULT_MAX_TEXT_CHARS)
     parser.add_argument("--max-upload-mb", type=float,
-                        default=limits.max_upload_bytes / 1024 / 1024)
-    parser.add_argument("--queue", type=int, default=limits.max_waiting, metavar="N",
+                        default=DEFAULT_MAX_UPLOAD_MB)
+    parser.add_argument("--queue", type=int, default=DEFAULT_QUEUE, metavar="N",
                         help="requests that may wait behind the one being spoken (then 503)")
     parser.set_defaults(func=run)
 

@@ -27,6 +27,7 @@ from voxdesk.engine.request import SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
 from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
 from voxdesk.errors import (
+    ModelLoadError,
     ModelNotFoundError,
     OutOfMemoryError,
     ReferenceAudioError,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DENOISER_MODEL = "iic/speech_zipenhancer_ans_multiloss_16k_base"
+DENOISER_ID = "denoiser"  # its name in voxdesk.models' catalogue (ZipEnhancer, from ModelScope)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,12 @@ class Engine:
     ) -> Engine:
         from voxdesk.engine.model import DEFAULT_MODEL
 
-        return cls(load_model(model or DEFAULT_MODEL, device, denoiser, optimize, allow_download))
+        # voxcpm's own load_denoiser would fetch the denoiser from ModelScope behind our back;
+        # VoxDesk loads the copy `voxdesk models download denoiser` put in its model folder.
+        engine = cls(load_model(model or DEFAULT_MODEL, device, False, optimize, allow_download))
+        if denoiser:
+            engine._denoiser()
+        return engine
 
     @property
     def info(self) -> ModelInfo:
@@ -274,14 +280,25 @@ class Engine:
     def _denoiser(self) -> Any:
         voxcpm = self._model.voxcpm
         if voxcpm.denoiser is None:
+            from voxdesk.models import denoiser_path
+
+            path = denoiser_path()
+            if path is None:
+                raise ModelNotFoundError(
+                    "Denoise needs the denoiser model, which is not downloaded.",
+                    f"Download it once with `voxdesk models download {DENOISER_ID}`, "
+                    "or turn Denoise off.",
+                )
             try:
                 from voxcpm.zipenhancer import ZipEnhancer
 
-                voxcpm.denoiser = ZipEnhancer(DENOISER_MODEL)
+                voxcpm.denoiser = ZipEnhancer(path)
             except Exception as exc:
-                raise ModelNotFoundError(
-                    f"The denoiser model could not be loaded ({type(exc).__name__}).",
-                    "Download it once with a network connection, or turn Denoise off.",
+                raise ModelLoadError(
+                    f"The denoiser model in {path} could not be loaded "
+                    f"({type(exc).__name__}: {exc}).",
+                    f"Download it again with `voxdesk models download {DENOISER_ID}`, "
+                    "or turn Denoise off.",
                 ) from exc
         return voxcpm.denoiser
 

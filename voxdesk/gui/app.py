@@ -9,7 +9,7 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
-from voxdesk.engine import DEFAULT_MODEL
+from voxdesk import models
 from voxdesk.gui.desktop import Desktop
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.gui.single_instance import send_command
@@ -28,12 +28,19 @@ def application() -> QApplication:
     return app
 
 
-def model_to_load(args: argparse.Namespace, settings: Settings) -> str:
-    """--model wins; without it, the folder last chosen in the window, else the default."""
-    model = getattr(args, "model", None) or DEFAULT_MODEL
-    if model == DEFAULT_MODEL and settings.model:
-        return settings.model
-    return model
+def model_to_load(args: argparse.Namespace, settings: Settings) -> str | None:
+    """The model the window loads at start; None when there is none on this computer (the
+    first-run dialog then offers a download).
+
+    --model wins (and is loaded, or its error shown, as asked). Then the choice made with
+    `voxdesk models use`, the first-run dialog or File > Load model; then a folder an older
+    VoxDesk kept in its settings; then the first downloaded catalogue model.
+    """
+    given = getattr(args, "model", None)
+    if given:
+        return given
+    spec = models.chosen_model() or settings.model or models.selected_model()
+    return spec if models.local_path(spec) is not None else None
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -47,8 +54,13 @@ def run_app(args: argparse.Namespace) -> int:
     if not desktop.start(hidden=getattr(args, "tray", False)):
         return 0  # another instance started at the same moment and won
     app.setQuitOnLastWindowClosed(desktop.tray is None or not window.keep_in_tray)
-    # Loading starts once the window is on screen; it runs on the loader thread.
-    window.load_model(model_to_load(args, settings), getattr(args, "device", None) or "auto")
+    device = getattr(args, "device", None) or "auto"
+    model = model_to_load(args, settings)
+    if model is None:
+        window.show_first_run(device)  # nothing to load: download a model or pick a folder
+    else:
+        # Loading starts once the window is on screen; it runs on the loader thread.
+        window.load_model(model, device)
     code = app.exec()
     desktop.close()
     if not window.shutdown():

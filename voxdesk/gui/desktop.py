@@ -4,6 +4,7 @@ the global shortcuts, commands from other `voxdesk` processes, autostart."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
+from voxdesk.gui.desktop_settings import AUTOSTART_SUPPORTED
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.gui.read_aloud import ReadAloud
 from voxdesk.gui.single_instance import InstanceServer
@@ -34,6 +36,9 @@ class Desktop(QObject):
         self.read_aloud = ReadAloud(window, self.tray)
         self.read_aloud.notice.connect(self.notify)
         self.server = InstanceServer(self._handle, self)
+        window.desktopSettingsChanged.connect(self.apply_settings)
+        window.settingsDialogOpen.connect(self._settings_dialog_open)
+        self._keys_released = False  # while Settings is open
         if self.tray is not None:
             self._connect_tray(app)
             window.speechStarted.connect(lambda _n: self.tray.set_speaking(True))
@@ -57,6 +62,51 @@ class Desktop(QObject):
         self.read_aloud.register_hotkeys(desktop.read_clipboard_hotkey,
                                          desktop.read_selection_hotkey)
         return True
+
+    def _settings_dialog_open(self, is_open: bool) -> None:
+        # Our own grabs would swallow the keys a person presses to record a shortcut (even the
+        # current one, to put it back): let go of them while Settings is open.
+        if is_open:
+            self.read_aloud.close_hotkeys()
+            self._keys_released = True
+        elif self._keys_released:  # cancelled: the old shortcuts again
+            desktop = self.window.settings.desktop
+            self.read_aloud.register_hotkeys(desktop.read_clipboard_hotkey,
+                                             desktop.read_selection_hotkey)
+            self._keys_released = False
+
+    def apply_settings(self) -> None:
+        """Apply the window's desktop settings now (the Settings dialog was accepted): grab the
+        new shortcuts, follow the tray choice, write or remove the login entry. What cannot be
+        applied is reported, and a login entry that could not be written is not kept as on."""
+        desktop = self.window.settings.desktop  # what the dialog edited and what gets saved
+        if self.tray is not None:
+            self.window.keep_in_tray = desktop.close_to_tray
+            QApplication.setQuitOnLastWindowClosed(not desktop.close_to_tray)  # as run_app does
+        # With the window open (the dialog was just accepted) a message box answers; hidden,
+        # the tray's notices do.
+        visible = self.window.isVisible()
+        problems: list[str] = []
+        self._keys_released = False
+        error = self.read_aloud.register_hotkeys(desktop.read_clipboard_hotkey,
+                                                 desktop.read_selection_hotkey, announce=not visible)
+        if error:
+            problems.append(error)
+        if AUTOSTART_SUPPORTED:
+            try:
+                set_autostart(desktop.autostart)
+            except OSError as exc:
+                wanted = desktop.autostart
+                desktop.autostart = autostart_entry().exists()  # saved as it really is
+                problem = (f"The login entry {autostart_entry()} could not be "
+                           f"{'written' if wanted else 'removed'}: {exc.strerror}.")
+                problems.append(problem)
+                if not visible:
+                    self.notify("Start at login unchanged", problem)
+        if problems and visible:
+            self.last_notice = "Settings not fully applied: " + " ".join(problems)
+            log.warning("%s", self.last_notice)
+            self.window.show_error("Some settings could not be applied.", "\n\n".join(problems))
 
     def close(self) -> None:
         self.read_aloud.close_hotkeys()
@@ -105,18 +155,44 @@ class Desktop(QObject):
         QApplication.quit()
 
 
-def set_autostart(enabled: bool) -> Path:
-    """Write or remove the XDG autostart entry (Linux): VoxDesk starts in the tray at login."""
+def autostart_entry() -> Path:
+    """The XDG autostart entry: $XDG_CONFIG_HOME/autostart/<app id>.desktop."""
     from voxdesk import paths
 
     folder = Path(paths.platformdirs.user_config_path("autostart", appauthor=False))
-    entry = folder / AUTOSTART_FILE
+    return folder / AUTOSTART_FILE
+
+
+def autostart_command() -> list[str]:
+    """`voxdesk --tray` as the login session can run it: a virtual environment's launcher is not
+    on the session's PATH, so it is named by its path (or the bundle itself, or this Python)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--tray"]
+    launcher = Path(sys.executable).with_name("voxdesk")
+    if launcher.is_file() and os.access(launcher, os.X_OK):
+        return [str(launcher), "--tray"]
+    return [sys.executable, "-m", "voxdesk", "--tray"]
+
+
+def _exec_quote(argument: str) -> str:
+    """One Exec= argument, quoted as the Desktop Entry spec asks (then escaped as a string)."""
+    if any(c in argument for c in ' \t\n"\'\\><~|&;$*?#()`'):
+        for c in '\\"`$':
+            argument = argument.replace(c, "\\" + c)
+        argument = f'"{argument}"'
+    return argument.replace("\\", "\\\\").replace("%", "%%")
+
+
+def set_autostart(enabled: bool) -> Path:
+    """Write or remove the XDG autostart entry (Linux): VoxDesk starts in the tray at login."""
+    entry = autostart_entry()
     if not enabled:
         entry.unlink(missing_ok=True)
         return entry
     from voxdesk.atomic import atomic_write_text
 
+    command = " ".join(_exec_quote(a) for a in autostart_command())
     atomic_write_text(entry, "[Desktop Entry]\nType=Application\nName=VoxDesk\n"
-                      f"Exec={sys.executable} -m voxdesk --tray\nIcon=io.github.voxdesk.VoxDesk\n"
+                      f"Exec={command}\nIcon=io.github.voxdesk.VoxDesk\n"
                       "X-GNOME-Autostart-enabled=true\nComment=Read text aloud\n")
     return entry

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QTextCursor
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -29,8 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from voxdesk import models
 from voxdesk.engine import Engine, Segment, SynthesisRequest
 from voxdesk.errors import InvalidRequestError, VoxDeskError
+from voxdesk.gui.api_server import ApiServer
+from voxdesk.gui.first_run import FirstRunDialog
 from voxdesk.gui.latency_panel import LatencyPanel
 from voxdesk.gui.params_panel import ParamsPanel
 from voxdesk.gui.settings_dialog import SettingsDialog
@@ -73,6 +84,10 @@ class MainWindow(QMainWindow):
     exportRequested = Signal(object, object, str, int)  # engine, request, path, epoch
     loadRequested = Signal(str, str)  # model, device
     outputDeviceChanged = Signal(str)
+    # The Settings dialog changed settings.desktop (shortcuts, tray, autostart): the Desktop
+    # applies them before they are saved, and may correct what it could not apply.
+    desktopSettingsChanged = Signal()
+    settingsDialogOpen = Signal(bool)  # True while Settings is open (global keys let go then)
     # For observers (tests, the benchmark), emitted on the GUI thread once the window has
     # updated itself: the sentence now heard (-1: none), the model, the ends of work.
     highlightChanged = Signal(int)
@@ -81,6 +96,8 @@ class MainWindow(QMainWindow):
     speechStarted = Signal(int)  # number of sentences
     speechEnded = Signal(object)  # UtteranceMetrics (cancelled or not), None after an error
     exportEnded = Signal(str)  # "finished", "cancelled" or "failed"
+    diagnosticsCopied = Signal(str)  # the report, once it is on the clipboard
+    _diagnosticsReady = Signal(str)  # from the collecting thread
 
     def __init__(self, settings: Settings | None = None, engine: Engine | None = None,
                  voice_store: Any | None = None) -> None:
@@ -99,6 +116,8 @@ class MainWindow(QMainWindow):
         self._heard = -1
         self._total_sentences = 0
         self.message_box: QMessageBox | None = None
+        self.first_run: FirstRunDialog | None = None  # created when first needed
+        self._first_run_device = "auto"
         self.setWindowTitle("VoxDesk")
         self.setAcceptDrops(True)
 
@@ -207,6 +226,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.load_model_button)
         bar.addPermanentWidget(self.export_progress)
         bar.addPermanentWidget(self.export_cancel)
+        # The HTTP API, served with this window's model when Settings asks for it.
+        self.api_server = ApiServer(self)
+        self.api_server.failed.connect(self.show_error)
+        bar.addPermanentWidget(self.api_server.label)
         self.export_progress.hide()
         self.export_cancel.hide()
 
@@ -228,6 +251,7 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(menu, "&Export…", self.export, "Ctrl+E")
         menu.addSeparator()
         self._action(menu, "&Load model…", self.choose_model)
+        self._action(menu, "&Download a model…", self.show_first_run)
         self._action(menu, "&Settings…", self.open_settings, "Ctrl+,")
         menu.addSeparator()
         self._action(menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -249,6 +273,8 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar().addMenu("&Help")
         self._action(menu, "&Keyboard shortcuts", self.show_shortcuts)
+        self._action(menu, "Copy &diagnostics", self.copy_diagnostics)
+        self._diagnosticsReady.connect(self._on_diagnostics)
         self._action(menu, "&About VoxDesk", self.show_about)
 
     def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
@@ -317,6 +343,7 @@ class MainWindow(QMainWindow):
         self.model_status.setToolTip(f"{info.model_id}\n{info.path}\n{info.architecture}, "
                                      f"{info.sample_rate} Hz")
         self._update_transport()
+        self.api_server.apply(self.settings.server, engine)  # (re)start it with this model
         self.engineReady.emit(engine)
         if self._pending_play:
             self._pending_play = False
@@ -341,9 +368,44 @@ class MainWindow(QMainWindow):
                                                   "with config.json)",
                                                   self.settings.window.last_folder)
         if folder:
-            self.settings.model = folder
+            try:
+                models.select_model(folder)  # remembered like `voxdesk models use DIR`
+            except VoxDeskError as exc:
+                self.show_error(exc.message, exc.hint)
+                return
+            self.settings.model = ""  # the choice above replaces this older way of keeping it
             self.save_settings()
             self.load_model(folder, "auto")
+
+    def show_first_run(self, device: str = "") -> FirstRunDialog:
+        """The dialog that downloads a model (or takes a folder) and loads it here; opened at
+        start when no model is on this computer, and from File > Download a model…"""
+        if device:
+            self._first_run_device = device
+        if self.first_run is None:
+            dialog = FirstRunDialog(self)
+            dialog.modelChosen.connect(self._load_for_first_run)
+            dialog.testRequested.connect(self.speak_text)
+            self.engineReady.connect(lambda engine: dialog.model_loaded(self._model_name(engine)))
+            self.engineFailed.connect(dialog.model_failed)
+            self.first_run = dialog
+        self.first_run.show()
+        self.first_run.raise_()
+        self.first_run.activateWindow()
+        return self.first_run
+
+    def _load_for_first_run(self, spec: str) -> None:
+        if self._loading:
+            assert self.first_run is not None
+            self.first_run.model_failed("Another model is being loaded.",
+                                        "Wait until it is loaded, then try again.")
+            return
+        self.load_model(spec, self._first_run_device)
+
+    @staticmethod
+    def _model_name(engine: Engine) -> str:
+        model_id = engine.info.model_id
+        return Path(model_id).name if Path(model_id).expanduser().is_dir() else model_id
 
     # == text ==================================================================================
 
@@ -428,8 +490,9 @@ class MainWindow(QMainWindow):
                 self._pending_play = True
                 self.statusBar().showMessage("Speaking as soon as the model is loaded…", 5000)
             else:
-                self.show_error("No model is loaded.", "Choose a model folder with File > Load "
-                                "model…, or start VoxDesk with --model PATH.")
+                self.show_error("No model is loaded.", "Download one with File > Download a "
+                                "model…, choose a model folder with File > Load model…, or "
+                                "start VoxDesk with --model PATH.")
             return False
         self.speech.stop()  # whatever is playing now (a queued request is dropped too)
         if self._exporting:  # the engine runs one generation at a time
@@ -615,14 +678,23 @@ class MainWindow(QMainWindow):
         self.voice_panel.refresh_profiles()
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings.output_device, self)
+        dialog = SettingsDialog(self.settings.output_device, self,
+                                desktop=self.settings.desktop, server=self.settings.server)
+        self.settingsDialogOpen.emit(True)
         if dialog.exec() == SettingsDialog.DialogCode.Accepted:
             device = dialog.output_device()
             if device != self.settings.output_device:
                 self.settings.output_device = device
                 self.stop()
                 self.outputDeviceChanged.emit(device)
+            desktop = dialog.desktop_settings()
+            if desktop is not None:
+                self.settings.desktop = desktop
+                self.desktopSettingsChanged.emit()
+            self.settings.server = dialog.server_settings() or self.settings.server
+            self.api_server.apply(self.settings.server, self.engine)
             self.save_settings()
+        self.settingsDialogOpen.emit(False)
 
     def show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", (
@@ -633,6 +705,28 @@ class MainWindow(QMainWindow):
             "Ctrl+E\tExport to WAV\n"
             "Ctrl+,\tSettings\n"
             "Alt+letter\tThe underlined control or menu"))
+
+    def copy_diagnostics(self) -> None:
+        """Put the diagnostics report (for bug reports) on the clipboard. It is collected on a
+        thread: it imports torch and reads the log, which must not freeze the window."""
+        from voxdesk.diagnostics import collect
+
+        self.statusBar().showMessage("Collecting diagnostics…")
+
+        def work() -> None:
+            text = collect()
+            try:
+                self._diagnosticsReady.emit(text)
+            except RuntimeError:  # the window was closed meanwhile
+                pass
+
+        threading.Thread(target=work, name="voxdesk-diagnostics", daemon=True).start()
+
+    def _on_diagnostics(self, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.statusBar().showMessage("Diagnostics copied to the clipboard: paste them into "
+                                     "your bug report.", 10000)
+        self.diagnosticsCopied.emit(text)
 
     def show_about(self) -> None:
         from voxdesk import __version__
@@ -729,7 +823,10 @@ class MainWindow(QMainWindow):
         self._playhead_timer.stop()
         self.speech.stop()
         self.exporter.cancel()
+        self.api_server.shutdown()
         clean = True
+        if self.first_run is not None:
+            clean = self.first_run.shutdown() and clean
         for thread in (self.speech_thread, self.export_thread):
             if thread.isRunning():
                 clean = stop_thread(thread) and clean

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FALLBACK_HINT = ("Choose another shortcut in Settings, or bind `voxdesk read-clipboard` in your "
+                 "desktop's keyboard settings.")
+
 
 class _HotkeyBridge(QObject):
     # Hotkey backends call back on their own thread; a signal queues the call onto the GUI thread.
@@ -51,23 +54,39 @@ class ReadAloud(QObject):
 
     # -- global shortcuts -------------------------------------------------------------------
 
-    def register_hotkeys(self, read_clipboard: str, read_selection: str) -> str | None:
-        """(Re)bind the shortcuts; returns a message if they could not be registered."""
+    def register_hotkeys(self, read_clipboard: str, read_selection: str,
+                         announce: bool = True) -> str | None:
+        """(Re)bind the shortcuts ("" = none); returns a message if any could not be registered
+        (also sent as a notice unless ``announce`` is False: the caller reports it itself).
+
+        Each shortcut is tried on its own: one taken by another program does not cost the other.
+        """
         self.close_hotkeys()
-        try:
-            self._backend = open_backend()
-            for text, command in ((read_clipboard, "read-clipboard"),
-                                  (read_selection, "read-selection")):
-                if text:
-                    self._backend.register(Shortcut.parse(text),
-                                           lambda c=command: self._bridge.pressed.emit(c))
-        except HotkeyError as exc:
-            self.hotkey_error = str(exc)
-            log.warning("global shortcut: %s", exc)
+        wanted = [(text, command) for text, command in ((read_clipboard, "read-clipboard"),
+                                                         (read_selection, "read-selection"))
+                  if text]
+        problems: list[str] = []
+        if wanted:
+            try:
+                backend = open_backend()
+            except HotkeyError as exc:
+                problems.append(str(exc))  # its hint already names the fallback
+            else:
+                self._backend = backend
+                for text, command in wanted:
+                    try:
+                        backend.register(Shortcut.parse(text),
+                                         lambda c=command: self._bridge.pressed.emit(c))
+                    except HotkeyError as exc:
+                        problems.append(exc.message)
+                if problems:
+                    problems.append(FALLBACK_HINT)
+        self.hotkey_error = " ".join(problems) or None
+        if self.hotkey_error is not None:
+            log.warning("global shortcut: %s", self.hotkey_error)
+        if self.hotkey_error is not None and announce:
             self.notice.emit("Global shortcut unavailable", self.hotkey_error)
-            return self.hotkey_error
-        self.hotkey_error = None
-        return None
+        return self.hotkey_error
 
     def close_hotkeys(self) -> None:
         if self._backend is not None:

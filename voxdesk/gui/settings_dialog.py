@@ -14,6 +14,9 @@ from PySide6.QtWidgets import (
 
 from voxdesk.audio.devices import OutputDevice, list_output_devices
 from voxdesk.errors import VoxDeskError
+from voxdesk.gui.api_server import ServerSection
+from voxdesk.gui.desktop_settings import DesktopSection
+from voxdesk.settings import DesktopSettings, ServerSettings
 
 SYSTEM_DEFAULT = "System default"
 
@@ -21,7 +24,9 @@ SYSTEM_DEFAULT = "System default"
 class SettingsDialog(QDialog):
     """Edits the output device; :meth:`output_device` is the choice ("" = system default)."""
 
-    def __init__(self, output_device: str, parent: QWidget | None = None) -> None:
+    def __init__(self, output_device: str, parent: QWidget | None = None, *,
+                 desktop: DesktopSettings | None = None,
+                 server: ServerSettings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("VoxDesk settings")
         layout = QVBoxLayout(self)
@@ -53,6 +58,15 @@ class SettingsDialog(QDialog):
             index = self.device.count() - 1
         self.device.setCurrentIndex(max(index, 0))
 
+        # Global shortcuts, tray, autostart (the window's Desktop applies them when accepted).
+        self.desktop_section = DesktopSection(desktop) if desktop is not None else None
+        if self.desktop_section is not None:
+            layout.addWidget(self.desktop_section)
+        # The HTTP API served with the window's model (the window starts and stops it).
+        self.server_section = ServerSection(server) if server is not None else None
+        if self.server_section is not None:
+            layout.addWidget(self.server_section)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -61,3 +75,17 @@ class SettingsDialog(QDialog):
 
     def output_device(self) -> str:
         return str(self.device.currentData() or "")
+
+    def accept(self) -> None:
+        # A shortcut that cannot work is refused here, while it can still be corrected.
+        if self.desktop_section is not None and self.desktop_section.validate() is not None:
+            return
+        super().accept()
+
+    def server_settings(self) -> ServerSettings | None:
+        """The edited API server choices (None without that section)."""
+        return self.server_section.settings() if self.server_section is not None else None
+
+    def desktop_settings(self) -> DesktopSettings | None:
+        """The edited shortcuts, tray and autostart choices (None without that section)."""
+        return self.desktop_section.settings() if self.desktop_section is not None else None

@@ -17,6 +17,13 @@ from typing import Any
 from voxdesk.hotkeys.shortcut import HotkeyError, Shortcut
 
 _EXTRA_MASKS_NAMES = ("LockMask", "Mod2Mask")  # Caps Lock, Num Lock: must not disable the key
+# Key names as Qt writes them (the Settings dialog records shortcuts with Qt) -> X keysym names.
+_KEYSYM_NAMES = {
+    "pgup": "Prior", "pgdown": "Next", "ins": "Insert", "del": "Delete", "esc": "Escape",
+    "backspace": "BackSpace", "enter": "KP_Enter", ",": "comma", ".": "period", "/": "slash",
+    ";": "semicolon", "'": "apostrophe", "[": "bracketleft", "]": "bracketright",
+    "\\": "backslash", "`": "grave", "=": "equal",
+}
 
 
 class X11Hotkeys:
@@ -75,7 +82,8 @@ class X11Hotkeys:
         return mask
 
     def _keycode(self, shortcut: Shortcut) -> int:
-        for name in (shortcut.key, shortcut.key.capitalize(), shortcut.key.upper()):
+        for name in (_KEYSYM_NAMES.get(shortcut.key, shortcut.key), shortcut.key.capitalize(),
+                     shortcut.key.upper()):
             keysym = self._XK.string_to_keysym(name)
             if keysym:
                 keycode = self._display.keysym_to_keycode(keysym)

@@ -20,9 +20,10 @@ class ServerHandle:
     _server: object
     _thread: threading.Thread
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10) -> None:
+        """Stop listening at once, give open requests a moment, then close them."""
         self._server.should_exit = True  # type: ignore[attr-defined]
-        self._thread.join(10)
+        self._thread.join(timeout)
 
 
 def _config(engine: Engine, host: str, port: int, limits: ServerLimits, api_key: str | None,

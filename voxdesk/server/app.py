@@ -2,8 +2,13 @@
 
 Endpoints and form fields are the original's (POST /api/tts/stream, GET /health,
 GET /api/gpu/status), so its clients keep working; the stream is one valid WAV instead of a WAV
-file per chunk. Plus POST /api/tts (complete file), POST /v1/audio/speech (OpenAI-compatible)
-and GET /api/voices. Errors are JSON ``{"error": message, "hint": hint}`` with a 4xx/5xx status.
+file per chunk. Plus POST /api/tts (complete file), POST /v1/audio/speech (OpenAI-compatible),
+GET /api/voices and WS /ws/tts (voxdesk.server.websocket). Errors are JSON
+``{"error": message, "hint": hint}`` with a 4xx/5xx status.
+
+Under /v1/ the error is OpenAI's ``{"error": {"message", "type", ...}, "hint"}``, which OpenAI
+clients display. Voices: a ``voice`` names a profile; without one, the profile marked default speaks (else the
+model's own voice), as with ``voxdesk speak``.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,27 +31,26 @@ from voxdesk import __version__
 from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.request import MAX_TEXT_CHARS
 from voxdesk.engine.voice_prompt import check_clip
-from voxdesk.errors import (
-    InvalidRequestError,
-    ReferenceAudioError,
-    TextTooLongError,
-    VoxDeskError,
+from voxdesk.errors import ReferenceAudioError, VoxDeskError
+from voxdesk.server import websocket
+from voxdesk.server.bridge import stream_chunks
+from voxdesk.server.service import (
+    KEY_HINT,
+    RETRY_AFTER_S,
+    HttpError,
+    ServerLimits,
+    SpeechService,
+    bearer,
+    describe_problems,
+    explicit_fields,
+    key_matches,
+    status_for,
 )
-from voxdesk.server.bridge import Admission, Busy, stream_chunks
 from voxdesk.server.wav_stream import complete_wav, flac, pcm16, wav_header
-from voxdesk.voices.errors import VoiceNotFoundError
 from voxdesk.voices.store import VoiceStore
 
-RETRY_AFTER_S = 2
+__all__ = ["RETRY_AFTER_S", "ServerLimits", "create_app"]
 _DEFAULTS = SynthesisParams()
-
-
-@dataclass(frozen=True)
-class ServerLimits:
-    max_text_chars: int = 20_000  # a few minutes of speech per request
-    max_upload_bytes: int = 10 * 1024 * 1024
-    max_upload_seconds: float = 60.0
-    max_waiting: int = 4  # requests queued behind the one generating
 
 
 # Form fields of the original API, with the ranges SynthesisParams accepts. (Module level:
@@ -60,79 +63,90 @@ MaxLen = Annotated[int, Form(ge=1, le=8192)]
 Upload = Annotated[UploadFile | None, File()]
 OptionalText = Annotated[str | None, Form()]
 Flag = Annotated[bool, Form()]
+Seed = Annotated[int | None, Form(ge=0, le=2**63 - 1)]
 StreamFormat = Annotated[Literal["wav", "pcm"], Form()]
 
 
+def form_params(cfg_value: Cfg = _DEFAULTS.cfg_value,
+                inference_timesteps: Steps = _DEFAULTS.inference_timesteps,
+                min_len: MinLen = _DEFAULTS.min_len, max_len: MaxLen = _DEFAULTS.max_len,
+                normalize: Flag = False, denoise: Flag = False, seed: Seed = None
+                ) -> SynthesisParams:
+    """The generation fields both form routes take (one dependency, documented once)."""
+    return SynthesisParams(cfg_value, inference_timesteps, min_len, max_len, normalize, denoise,
+                           seed)
+
+
+FormParams = Annotated[SynthesisParams, Depends(form_params)]
+
+
+class VoiceId(BaseModel):
+    """A custom voice as newer OpenAI clients send it: ``{"id": name}``."""
+
+    id: str
+
+
 class SpeechRequest(BaseModel):
-    """The OpenAI /v1/audio/speech body."""
+    """The OpenAI /v1/audio/speech body. ``instructions`` is accepted and ignored (VoxCPM has
+    no such control); a ``speed`` other than 1 is refused rather than silently ignored."""
 
     model: str = "voxcpm"
     input: str = Field(min_length=1, max_length=MAX_TEXT_CHARS * 4)
-    voice: str = "default"
+    voice: str | VoiceId = "default"
+    instructions: str | None = None
     response_format: Literal["wav", "pcm", "flac"] = "wav"
+    speed: float = Field(1.0, ge=0.25, le=4.0)
     stream_format: Literal["audio"] = "audio"
 
 
-# OpenAI's voice names mean "the model's own voice" here; any other name is a profile.
+# OpenAI's own voice names are not VoxDesk profiles: unless a profile has that name, they mean
+# the default voice (the profile marked default, else the model's own), so OpenAI clients work
+# unchanged. Any other name must be a profile (404 otherwise).
 OPENAI_VOICES = {"default", "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova",
-                 "sage", "shimmer", "verse"}
+                 "sage", "shimmer", "verse", "marin", "cedar"}
 
 
-class HttpError(Exception):
-    def __init__(self, status: int, message: str, hint: str = "",
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.hint, self.headers = status, message, hint, headers
-
-
-def _status_for(error: VoxDeskError) -> int:
-    if isinstance(error, TextTooLongError):
-        return 413
-    if isinstance(error, VoiceNotFoundError):
-        return 404
-    if isinstance(error, (InvalidRequestError, ReferenceAudioError)):
-        return 422
-    return 500
+def error_response(request: Request, status: int, message: str, hint: str = "",
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """``{"error": message, "hint": hint}``; under /v1/ "error" is OpenAI's object instead,
+    because OpenAI's clients show only ``error.message`` (a plain string shows as nothing)."""
+    error: str | dict[str, Any] = message
+    if request.url.path.startswith("/v1/"):
+        kind = "invalid_request_error" if status < 500 else "server_error"
+        error = {"message": message, "type": kind, "param": None, "code": None}
+    return JSONResponse({"error": error, "hint": hint}, status, headers)
 
 
 def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: str | None = None,
                cors_origins: tuple[str, ...] = ()) -> FastAPI:
     app = FastAPI(title="VoxDesk", version=__version__,
                   description="Local text-to-speech with VoxCPM, streamed as it is generated.")
-    admission = Admission(limits.max_waiting)
+    service = SpeechService(engine, limits)
+    admission = service.admission
     app.state.engine, app.state.admission = engine, admission
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["*"])
 
     def authorised(request: Request) -> None:
-        if api_key and request.headers.get("authorization") != f"Bearer {api_key}":
-            raise HttpError(401, "Missing or wrong API key.", "Send 'Authorization: Bearer KEY'.")
+        if not key_matches(api_key, bearer(request.headers.get("authorization"))):
+            raise HttpError(401, "Missing or wrong API key.", KEY_HINT)
 
     Auth = Depends(authorised)
 
     @app.exception_handler(HttpError)
-    async def http_error(_request: Request, exc: HttpError) -> JSONResponse:
-        return JSONResponse({"error": exc.message, "hint": exc.hint}, exc.status, exc.headers)
+    async def http_error(request: Request, exc: HttpError) -> JSONResponse:
+        return error_response(request, exc.status, exc.message, exc.hint, exc.headers)
 
     @app.exception_handler(VoxDeskError)
-    async def voxdesk_error(_request: Request, exc: VoxDeskError) -> JSONResponse:
-        return JSONResponse({"error": exc.message, "hint": exc.hint}, _status_for(exc))
+    async def voxdesk_error(request: Request, exc: VoxDeskError) -> JSONResponse:
+        return error_response(request, status_for(exc), exc.message, exc.hint)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"
-                             for e in exc.errors())
-        return JSONResponse({"error": f"Invalid request: {problems}.", "hint": ""}, 422)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(request, 422, describe_problems(exc.errors(), skip=1))
 
     # -- requests ---------------------------------------------------------------------------
-
-    def build_request(text: str, params: SynthesisParams, voice: VoiceReference | None
-                      ) -> SynthesisRequest:
-        if len(text) > limits.max_text_chars:
-            raise HttpError(413, f"The text is {len(text):,} characters; this server takes at "
-                            f"most {limits.max_text_chars:,} per request.", "Split it.")
-        return SynthesisRequest(text, voice, params).validate()
 
     async def save_upload(upload: UploadFile, folder: Path) -> Path:
         # Never trust the client's file name: the clip gets a fixed name in a private folder.
@@ -156,17 +170,6 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
                             f"Use at most {limits.max_upload_seconds:.0f} seconds.")
         return path
 
-    def profile_voice(name: str) -> tuple[VoiceReference, SynthesisParams]:
-        profile = VoiceStore().get(name)
-        return profile.voice_reference(), profile.params
-
-    def admit() -> None:
-        try:
-            admission.enter()
-        except Busy:
-            raise HttpError(503, "The server is busy.", f"Retry in {RETRY_AFTER_S} s.",
-                            {"Retry-After": str(RETRY_AFTER_S)}) from None
-
     def audio_headers(fmt: str) -> dict[str, str]:
         return {"X-Sample-Rate": str(engine.sample_rate), "X-Channels": "1",
                 "X-Audio-Format": fmt, "Cache-Control": "no-store"}
@@ -187,18 +190,18 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
                            params: SynthesisParams, voice: str | None
                            ) -> tuple[SynthesisRequest, Path | None]:
         folder = None
+        uploaded = prompt_audio is not None and bool(prompt_audio.filename)
         reference = None
         try:
-            if voice:
-                reference, profile_params = profile_voice(voice)
-                params = profile_params if params == _DEFAULTS else params
-            if prompt_audio is not None and prompt_audio.filename:
+            if voice or not uploaded:  # an upload without a profile: no default profile either
+                reference, params = service.voice(voice, explicit_fields(params))
+            if prompt_audio is not None and uploaded:
                 folder = Path(tempfile.mkdtemp(prefix="voxdesk-upload-"))  # mode 0700
                 clip = await save_upload(prompt_audio, folder)
                 reference = VoiceReference.from_clip(clip, prompt_text)
             elif prompt_text:
                 raise HttpError(422, "prompt_text needs prompt_audio (the clip it transcribes).")
-            return build_request(text, params, reference), folder
+            return service.build_request(text, params, reference), folder
         except BaseException:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -210,21 +213,14 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
               summary="Speech streamed as one WAV (or raw PCM) while it is generated")
     async def tts_stream(
         text: Text,
+        params: FormParams,
         prompt_audio: Upload = None,
         prompt_text: OptionalText = None,
-        cfg_value: Cfg = _DEFAULTS.cfg_value,
-        inference_timesteps: Steps = _DEFAULTS.inference_timesteps,
-        min_len: MinLen = _DEFAULTS.min_len,
-        max_len: MaxLen = _DEFAULTS.max_len,
-        normalize: Flag = False,
-        denoise: Flag = False,
         voice: OptionalText = None,
         format: StreamFormat = "wav",
     ) -> StreamingResponse:
-        params = SynthesisParams(cfg_value, inference_timesteps, min_len, max_len, normalize,
-                                 denoise)
         request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
-        admit()
+        service.admit()
         media = "audio/wav" if format == "wav" else "audio/L16"
         return StreamingResponse(streamed(request, format, folder), media_type=media,
                                  headers=audio_headers(format))
@@ -232,20 +228,13 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
     @app.post("/api/tts", dependencies=[Auth], summary="Speech as one complete WAV file")
     async def tts(
         text: Text,
+        params: FormParams,
         prompt_audio: Upload = None,
         prompt_text: OptionalText = None,
-        cfg_value: Cfg = _DEFAULTS.cfg_value,
-        inference_timesteps: Steps = _DEFAULTS.inference_timesteps,
-        min_len: MinLen = _DEFAULTS.min_len,
-        max_len: MaxLen = _DEFAULTS.max_len,
-        normalize: Flag = False,
-        denoise: Flag = False,
         voice: OptionalText = None,
     ) -> Response:
-        params = SynthesisParams(cfg_value, inference_timesteps, min_len, max_len, normalize,
-                                 denoise)
         request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
-        admit()
+        service.admit()
         try:
             samples = await collect(request)
         finally:
@@ -281,13 +270,15 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
     # -- beyond the original -------------------------------------------------------------------
 
     @app.post("/v1/audio/speech", dependencies=[Auth],
-              summary="OpenAI-compatible speech (the model's own voice for OpenAI voice names)")
+              summary="OpenAI-compatible speech (OpenAI voice names: the default voice)")
     async def openai_speech(body: SpeechRequest) -> Response:
-        reference, params = (None, _DEFAULTS)
-        if body.voice.lower() not in OPENAI_VOICES:
-            reference, params = profile_voice(body.voice)
-        request = build_request(body.input, params, reference)
-        admit()
+        if body.speed != 1.0:
+            raise HttpError(422, f"speed {body.speed} is not supported: VoxCPM speaks at its own "
+                            "pace.", "Leave speed at 1.0.")
+        name = body.voice.id if isinstance(body.voice, VoiceId) else body.voice
+        reference, params = service.voice(name, {}, OPENAI_VOICES)
+        request = service.build_request(body.input, params, reference)
+        service.admit()
         if body.response_format == "flac":
             try:
                 samples = await collect(request)
@@ -299,10 +290,11 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         return StreamingResponse(streamed(request, body.response_format, None), media_type=media,
                                  headers=audio_headers(body.response_format))
 
-    @app.get("/api/voices")
-    @app.get("/v1/voices")
+    @app.get("/api/voices", dependencies=[Auth])  # profile names are the user's business
+    @app.get("/v1/voices", dependencies=[Auth])
     async def voices() -> dict[str, Any]:
         return {"voices": [{"name": p.name, "mode": p.mode, "language": p.language}
                            for p in VoiceStore().list()]}
 
+    websocket.register(app, service, api_key, cors_origins)
     return app

@@ -56,6 +56,8 @@ def prepare_reference(path: Path, rate: int = REFERENCE_RATE) -> PreparedAudio:
     path = Path(path)
     if not path.is_file():
         raise ReferenceAudioError(f"The audio file {path} does not exist.", "Choose another file.")
+    if path.stat().st_size == 0:  # libsndfile would only say "Format not recognised"
+        raise ReferenceAudioError(f"{path.name} is empty (0 bytes).", _FORMATS_HINT)
     try:
         info = soundfile.info(str(path))
     except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:

@@ -1,0 +1,153 @@
+"""The window serves the HTTP API with its loaded model: a real MainWindow on Xvfb, its real
+settings dialog, real HTTP requests to 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import requests
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from voxdesk.engine import SynthesisParams, SynthesisRequest
+from voxdesk.gui.main_window import MainWindow
+from voxdesk.gui.settings_dialog import SettingsDialog
+from voxdesk.server import free_port
+from voxdesk.settings import ServerSettings, Settings
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def warm_engine(engine):
+    list(engine.synthesize(SynthesisRequest("Warm up.", params=SynthesisParams(max_len=2))))
+    return engine
+
+
+def make_window(qtbot, engine, settings: Settings) -> MainWindow:
+    window = MainWindow(settings, engine=engine)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def by_name(parent: QWidget, name: str) -> QWidget:
+    found = [w for w in parent.findChildren(QWidget) if w.accessibleName() == name]
+    assert len(found) == 1, (name, found)
+    return found[0]
+
+
+def in_settings(window: MainWindow, change) -> None:
+    """Open File > Settings, let ``change(dialog)`` edit it, press OK."""
+    def edit() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, SettingsDialog)
+        change(dialog)
+        dialog.accept()
+
+    QTimer.singleShot(50, edit)
+    window.open_settings()
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/health", timeout=5).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def test_settings_start_the_api_and_stopping_never_blocks_the_window(qtbot, warm_engine,
+                                                                     data_dir):
+    window = make_window(qtbot, warm_engine, Settings())
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    def enable(dialog: SettingsDialog) -> None:
+        checkbox, spin = by_name(dialog, "Serve the HTTP API"), by_name(dialog, "API port")
+        assert "&A" in checkbox.text() and not spin.isEnabled()  # mnemonic; port greyed out
+        checkbox.setChecked(True)
+        spin.setValue(port)
+        assert by_name(dialog, "API address").text() == f"Address: {url}"
+
+    with qtbot.waitSignal(window.api_server.changed, timeout=15000) as started:
+        in_settings(window, enable)
+    assert started.args == [url]
+    label = by_name(window, "API server")
+    assert label.isVisible() and label.text() == f"API: {url}"
+    health = requests.get(f"{url}/health", timeout=10).json()
+    assert health["model_loaded"] and health["sample_rate"] == warm_engine.sample_rate
+    spoken = requests.post(f"{url}/api/tts", data={"text": "From the window.", "max_len": "2"},
+                           timeout=60)
+    assert spoken.status_code == 200 and spoken.content[:4] == b"RIFF"
+    assert Settings.load().server == ServerSettings(enabled=True, port=port)
+
+    # A request still streaming holds the server for its 2 s grace period when it stops: the
+    # window must keep running meanwhile.
+    streaming = requests.post(f"{url}/api/tts/stream", data={"text": "Long text. " * 30,
+                              "max_len": "40"}, stream=True, timeout=60)
+    next(streaming.iter_content(chunk_size=None))
+    reader = threading.Thread(target=lambda: [*streaming.iter_content(chunk_size=None)])
+    reader.start()
+    ticks: list[float] = []
+    timer = QTimer(interval=50)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    asked = time.monotonic()
+    with qtbot.waitSignal(window.api_server.changed, timeout=15000) as stopped:
+        in_settings(window, lambda d: by_name(d, "Serve the HTTP API").setChecked(False))
+    timer.stop()
+    assert stopped.args == [""] and not label.isVisible()
+    assert time.monotonic() - asked > 1  # the stop really waited for the open request...
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) > 10 and max(gaps) < 0.5  # ...while the window's loop kept turning
+    assert not answers(url)
+    reader.join(10)
+    assert not Settings.load().server.enabled
+
+
+def test_port_in_use_is_explained_and_the_window_keeps_working(qtbot, warm_engine, data_dir):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        settings = Settings(server=ServerSettings(enabled=True, port=taken))
+        window = make_window(qtbot, warm_engine, settings)  # enabled: starts with the model
+        failures: list[tuple[str, str]] = []
+        window.api_server.failed.connect(lambda *args: failures.append(args))
+        qtbot.waitUntil(lambda: window.message_box is not None, timeout=15000)
+        assert len(failures) == 1
+        box = window.message_box
+        assert str(taken) in box.text() and "Settings" in box.informativeText()
+        assert not by_name(window, "API server").isVisible()
+        box.close()
+
+        # The window still speaks, and another port serves.
+        window.editor.setPlainText("Still working.")
+        window.params_panel.max_len.setValue(2)
+        with qtbot.waitSignal(window.speechEnded, timeout=30000) as ended:
+            window.play()
+        assert ended.args[0] is not None and not ended.args[0].cancelled
+        port = free_port()
+        with qtbot.waitSignal(window.api_server.changed, timeout=15000):
+            in_settings(window, lambda d: by_name(d, "API port").setValue(port))
+        assert answers(f"http://127.0.0.1:{port}")
+    window.close()
+    assert not answers(f"http://127.0.0.1:{port}")  # closing the window stopped it
+
+
+def test_enabled_api_starts_once_the_model_is_loaded_and_stops_with_the_window(
+        qtbot, warm_engine, data_dir):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    window = make_window(qtbot, None, Settings(server=ServerSettings(enabled=True, port=port)))
+    qtbot.wait(300)
+    assert window.api_server.url == "" and not answers(url)  # nothing to serve yet
+    window.set_engine(warm_engine)  # what the model loader does when it is done
+    qtbot.waitUntil(lambda: window.api_server.url == url, timeout=15000)
+    assert answers(url)
+    assert window.api_server.label.text() == f"API: {url}"
+    window.close()
+    assert not answers(url)

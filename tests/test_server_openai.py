@@ -1,0 +1,96 @@
+"""/v1/audio/speech driven by the official `openai` client against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import openai
+import pytest
+import soundfile
+from openai import OpenAI
+
+from voxdesk.engine import SynthesisParams, SynthesisRequest
+from voxdesk.server import free_port, start_in_background
+from voxdesk.voices.store import VoiceStore
+
+STEP = 7680  # samples per generation step (160 ms at 48 kHz)
+TEXT = "Hi."
+
+
+@pytest.fixture(scope="module")
+def server(engine):
+    handle = start_in_background(engine, port=free_port())
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def client(server, data_dir) -> OpenAI:
+    """A client as an OpenAI user would make one (with an empty voice folder behind it)."""
+    return OpenAI(base_url=f"{server.url}/v1", api_key="x", max_retries=0, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def expected_samples(engine) -> int:
+    """What the model makes of TEXT with its defaults, asked directly."""
+    return sum(c.samples.size for c in engine.synthesize(SynthesisRequest(TEXT)))
+
+
+def speech_file(client: OpenAI, path: Path, **options) -> Path:
+    with client.audio.speech.with_streaming_response.create(
+            model="tts-1", input=options.pop("input", TEXT), **options) as response:
+        assert response.status_code == 200
+        response.stream_to_file(path)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["wav", "flac", "pcm"])
+def test_official_client_streams_each_format_to_a_file(client, tmp_path, expected_samples, fmt):
+    path = speech_file(client, tmp_path / f"speech.{fmt}", voice="alloy", response_format=fmt)
+    if fmt == "pcm":  # raw: mono 16-bit little-endian at the model's 48 kHz
+        data = np.frombuffer(path.read_bytes(), dtype="<i2")
+        assert len(data) == expected_samples and np.abs(data).max() > 0
+        return
+    info = soundfile.info(path)
+    assert info.format == fmt.upper() and info.samplerate == 48000 and info.channels == 1
+    data, _ = soundfile.read(path, dtype="int16")
+    assert len(data) == expected_samples and np.abs(data).max() > 0
+
+
+def test_profiles_by_name_or_id_and_openai_names_mean_the_default_voice(client, tmp_path):
+    t = np.arange(3 * 16000) / 16000
+    clip = tmp_path / "me.wav"
+    soundfile.write(clip, (0.3 * np.sin(2 * np.pi * 150 * t)).astype(np.float32), 16000)
+    store = VoiceStore()
+    store.add("Narrator", clip, params=SynthesisParams(max_len=3))  # its settings come along
+
+    def frames(**options) -> int:
+        path = speech_file(client, tmp_path / "out.wav", response_format="wav", **options)
+        return len(soundfile.read(path)[0])
+
+    assert frames(voice="Narrator") == 3 * STEP
+    assert frames(voice={"id": "narrator"}) == 3 * STEP  # newer clients' custom-voice form
+    store.set_default("Narrator")
+    assert frames(voice="nova") == 3 * STEP  # not a profile: the default profile speaks
+
+
+def test_what_cannot_be_honoured_is_refused_with_json_errors(client, tmp_path):
+    with pytest.raises(openai.NotFoundError) as missing:
+        speech_file(client, tmp_path / "a.wav", voice="Nobody", response_format="wav")
+    # The client shows the message of OpenAI's error object; VoxDesk's hint comes along.
+    assert "Nobody" in missing.value.message and missing.value.response.json()["hint"]
+    with pytest.raises(openai.UnprocessableEntityError) as speed:
+        speech_file(client, tmp_path / "b.wav", voice="alloy", speed=1.5)
+    assert "speed" in speed.value.message
+    with pytest.raises(openai.UnprocessableEntityError) as mp3:
+        speech_file(client, tmp_path / "c.mp3", voice="alloy", response_format="mp3")
+    assert "response_format" in mp3.value.message
+    assert not (tmp_path / "a.wav").exists()
+
+
+def test_flac_body_is_a_complete_file(client):
+    content = client.audio.speech.create(model="tts-1", voice="echo", input="Short.",
+                                         response_format="flac").content
+    assert soundfile.info(io.BytesIO(content)).format == "FLAC"

@@ -1,0 +1,175 @@
+"""The HTTP API served from the window: its settings section and the control that starts and
+stops it with the window's loaded model.
+
+Starting waits for uvicorn to listen and stopping waits for open requests (seconds, at worst),
+so both happen on a control thread of their own, one after the other; the window only hears
+the outcome. ``voxdesk.server`` (FastAPI, uvicorn) is imported there too, when first needed.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QWidget
+
+from voxdesk.cli.serve import LOCAL_HOSTS
+from voxdesk.engine import Engine
+from voxdesk.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 3.0  # uvicorn gives open requests 2 s before it closes them
+
+
+def address(settings: ServerSettings) -> str:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+class ServerSection(QGroupBox):
+    """Edits a copy of :class:`ServerSettings`; :meth:`settings` returns the result."""
+
+    def __init__(self, server: ServerSettings, parent: QWidget | None = None) -> None:
+        super().__init__("Local API", parent)
+        self._initial = server
+        form = QFormLayout(self)
+        self.enabled = QCheckBox("Serve the HTTP &API")
+        self.enabled.setAccessibleName("Serve the HTTP API")
+        self.enabled.setToolTip("Let other programs on this computer speak with the loaded model "
+                                "(the VoxCPM streaming API, OpenAI's /v1/audio/speech and a "
+                                "WebSocket; documentation at /docs).")
+        self.enabled.setChecked(server.enabled)
+        form.addRow(self.enabled)
+        self.port = QSpinBox()
+        self.port.setRange(1024, 65535)
+        self.port.setValue(min(max(server.port, 1024), 65535))
+        self.port.setAccessibleName("API port")
+        self.port.setToolTip("The TCP port the API listens on.")
+        label = QLabel("API &port:")
+        label.setBuddy(self.port)
+        form.addRow(label, self.port)
+        self.address = QLabel()
+        self.address.setAccessibleName("API address")
+        self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.address)
+        self.enabled.toggled.connect(self._update)
+        self.port.valueChanged.connect(self._update)
+        self._update()
+
+    def _update(self) -> None:
+        self.port.setEnabled(self.enabled.isChecked())
+        self.address.setText(f"Address: {address(self.settings())}" if self.enabled.isChecked()
+                             else "Off: nothing listens.")
+
+    def settings(self) -> ServerSettings:
+        return dataclasses.replace(self._initial, enabled=self.enabled.isChecked(),
+                                   port=self.port.value())
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    engine: Engine  # compared by identity: a newly loaded model restarts the server
+    host: str
+    port: int
+    api_key: str
+
+
+class ApiServer(QObject):
+    """Serves the API while :meth:`apply` asks for it; ``label`` shows the address."""
+
+    changed = Signal(str)  # the address now served, "" when none
+    failed = Signal(str, str)  # message, hint
+    _outcome = Signal(str, str, str)  # url, message, hint - from the control thread
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.url = ""
+        self.label = QLabel()
+        self.label.setAccessibleName("API server")
+        self.label.hide()
+        self._closed = False
+        self._control = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="voxdesk-api-control")
+        # Touched only on the control thread:
+        self._handle: object | None = None  # voxdesk.server.ServerHandle
+        self._serving: _Wanted | None = None
+        self._outcome.connect(self._on_outcome)
+
+    def apply(self, settings: ServerSettings, engine: Engine | None) -> None:
+        """Serve ``engine`` as ``settings`` say (restarting on a change), or stop serving."""
+        if self._closed:
+            return
+        wanted = None
+        if settings.enabled and engine is not None:
+            if settings.host not in LOCAL_HOSTS and not settings.api_key:
+                self.failed.emit(f"Serving the API on {settings.host} would open it to the "
+                                 "network without a key.", "Set server.api_key in settings.json, "
+                                 "or serve on 127.0.0.1.")
+            else:
+                wanted = _Wanted(engine, settings.host, settings.port, settings.api_key)
+        self._control.submit(self._reconcile, wanted)
+
+    def shutdown(self) -> None:
+        """Stop serving before the window goes (waits a few seconds at most)."""
+        if self._closed:
+            return
+        self._closed = True
+        stopped = self._control.submit(self._reconcile, None)
+        self._control.shutdown(wait=False)
+        try:
+            stopped.result(STOP_TIMEOUT_S + 1)
+        except concurrent.futures.TimeoutError:
+            log.warning("the API server did not stop in time")
+        self._show("")
+
+    # -- control thread ---------------------------------------------------------------------
+
+    def _reconcile(self, wanted: _Wanted | None) -> None:
+        if wanted == self._serving:
+            return
+        if self._handle is not None:
+            self._handle.stop(STOP_TIMEOUT_S)  # type: ignore[attr-defined]
+            self._handle = self._serving = None
+            self._report("", "", "")
+        if wanted is None:
+            return
+        from voxdesk.server import start_in_background
+
+        try:
+            self._handle = start_in_background(wanted.engine, wanted.host, wanted.port,
+                                               api_key=wanted.api_key or None)
+        except Exception as exc:  # OSError above all: the port is taken
+            log.warning("the API server did not start: %s", exc)
+            self._report("", f"The HTTP API could not listen on {wanted.host}:{wanted.port}.",
+                         f"Another program may be using port {wanted.port}: choose another "
+                         "port in File > Settings…")
+            return
+        self._serving = wanted
+        self._report(self._handle.url, "", "")  # type: ignore[attr-defined]
+
+    def _report(self, url: str, message: str, hint: str) -> None:
+        try:
+            self._outcome.emit(url, message, hint)
+        except RuntimeError:  # the window (and this object) are gone
+            pass
+
+    # -- GUI thread --------------------------------------------------------------------------
+
+    def _on_outcome(self, url: str, message: str, hint: str) -> None:
+        if not self._closed:
+            self._show(url)
+        if message:
+            self.failed.emit(message, hint)
+
+    def _show(self, url: str) -> None:
+        changed = url != self.url
+        self.url = url
+        self.label.setText(f"API: {url}" if url else "")
+        self.label.setToolTip(f"VoxDesk's HTTP API; documentation at {url}/docs" if url else "")
+        self.label.setVisible(bool(url))
+        if changed:
+            self.changed.emit(url)
