@@ -7,6 +7,7 @@ and the settings and the autostart entry are real files in private folders.
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
@@ -17,7 +18,15 @@ import pytest
 from desktop_helpers import needs_x_tools, press, set_clipboard
 from desktop_helpers import tray_host  # noqa: F401  (a fixture the tests below use)
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QCheckBox, QDialogButtonBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QCheckBox,
+    QDialogButtonBox,
+    QKeySequenceEdit,
+    QLabel,
+    QWidget,
+)
 
 from voxdesk.engine import SynthesisParams, SynthesisRequest
 from voxdesk.gui.desktop import AUTOSTART_FILE, Desktop
@@ -127,11 +136,11 @@ def record(qtbot, dialog: SettingsDialog, field: str, keys: str) -> None:
     qtbot.waitUntil(lambda: edit.keySequence().toString().lower() == keys)
 
 
-def hotkey_reads_clipboard(qtbot, window: MainWindow, keys: str) -> bool:
+def hotkey_reads_clipboard(qtbot, window: MainWindow, keys: str, wait_ms: int = 3000) -> bool:
     """Whether pressing ``keys`` anywhere starts reading the clipboard aloud."""
     owner = set_clipboard(CLIPBOARD_TEXT)
     try:
-        with qtbot.waitSignal(window.speakRequested, timeout=3000, raising=False) as blocker:
+        with qtbot.waitSignal(window.speakRequested, timeout=wait_ms, raising=False) as blocker:
             press(keys)
         if not blocker.signal_triggered:
             return False
@@ -154,7 +163,7 @@ def test_new_clipboard_shortcut_works_at_once_and_the_old_one_is_released(qtbot,
     assert voxdesk.settings.desktop.read_clipboard_hotkey == "Ctrl+Alt+K"
     assert voxdesk.desktop.read_aloud.hotkey_error is None
     assert hotkey_reads_clipboard(qtbot, voxdesk.window, "ctrl+alt+k")
-    assert not hotkey_reads_clipboard(qtbot, voxdesk.window, "ctrl+alt+r")
+    assert not hotkey_reads_clipboard(qtbot, voxdesk.window, "ctrl+alt+r", wait_ms=1000)
     # Nobody holds Ctrl+Alt+R any more: another program may now take it.
     other = X11Hotkeys()
     try:
@@ -285,3 +294,22 @@ def test_keep_in_tray_choice_applies_to_closing_the_window(qtbot, start, tray_ho
     assert not voxdesk.settings.desktop.close_to_tray
     assert not voxdesk.window.keep_in_tray
     assert QApplication.quitOnLastWindowClosed()  # closing the window now quits
+
+
+def test_every_desktop_control_is_named_and_has_its_own_mnemonic(qtbot):
+    defaults = Settings()
+    dialog = SettingsDialog("", desktop=defaults.desktop, server=defaults.server)  # as the window
+    qtbot.addWidget(dialog)
+    section = dialog.desktop_section
+    controls = [section.read_clipboard.edit, section.read_clipboard.clear,
+                section.read_selection.edit, section.read_selection.clear,
+                section.close_to_tray, section.autostart]
+    assert all(c.accessibleName() or c.text() for c in controls)
+    # Alt+letter reaches every control (a label's mnemonic focuses its buddy), no letter twice
+    # in the whole dialog.
+    texts = [w.text() for w in dialog.findChildren(QLabel) + dialog.findChildren(QAbstractButton)]
+    letters = [m.lower() for t in texts for m in re.findall(r"(?<!&)&([^&])", t)]
+    assert len(letters) == len(set(letters)), sorted(letters)
+    buddies = {label.buddy() for label in dialog.findChildren(QLabel) if "&" in label.text()}
+    assert all(c in buddies if isinstance(c, QKeySequenceEdit) else "&" in c.text()
+               for c in controls)

@@ -84,27 +84,26 @@ def test_settings_start_the_api_and_stopping_never_blocks_the_window(qtbot, warm
     assert spoken.status_code == 200 and spoken.content[:4] == b"RIFF"
     assert Settings.load().server == ServerSettings(enabled=True, port=port)
 
-    # A request still streaming holds the server for its 2 s grace period when it stops: the
-    # window must keep running meanwhile.
-    streaming = requests.post(f"{url}/api/tts/stream", data={"text": "Long text. " * 30,
-                              "max_len": "40"}, stream=True, timeout=60)
-    next(streaming.iter_content(chunk_size=None))
-    reader = threading.Thread(target=lambda: [*streaming.iter_content(chunk_size=None)])
-    reader.start()
+    # A request still being generated holds the server for uvicorn's 2 s grace period when it
+    # stops: the window must keep running meanwhile.
+    pending = threading.Thread(target=lambda: requests.post(
+        f"{url}/api/tts", data={"text": "Long text. " * 30, "max_len": "40"}, timeout=60))
+    pending.start()
+    qtbot.waitUntil(lambda: warm_engine.busy, timeout=10000)
     ticks: list[float] = []
     timer = QTimer(interval=50)
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
-    timer.start()
-    asked = time.monotonic()
     with qtbot.waitSignal(window.api_server.changed, timeout=15000) as stopped:
         in_settings(window, lambda d: by_name(d, "Serve the HTTP API").setChecked(False))
+        returned = time.monotonic()  # the dialog has applied the change and closed
+        timer.start()
     timer.stop()
     assert stopped.args == [""] and not label.isVisible()
-    assert time.monotonic() - asked > 1  # the stop really waited for the open request...
+    assert time.monotonic() - returned > 1  # stopping really waited for the request...
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
     assert len(ticks) > 10 and max(gaps) < 0.5  # ...while the window's loop kept turning
     assert not answers(url)
-    reader.join(10)
+    pending.join(10)
     assert not Settings.load().server.enabled
 
 

@@ -453,38 +453,14 @@ def test_output_device_chosen_in_settings_is_used_and_kept(window, qtbot, sink_r
     assert non_silent_span(rec.samples)[1] > 0
 
 
-class Profile:
-    """A voice profile as voxdesk.voices.store.VoiceProfile presents it."""
-
-    def __init__(self, name: str, audio_path: Path, transcript: str,
-                 params: SynthesisParams) -> None:
-        self.name, self.audio_path, self.transcript, self.params = (name, audio_path,
-                                                                    transcript, params)
-
-    def voice_reference(self):
-        from voxdesk.engine import VoiceReference
-
-        return VoiceReference.from_clip(self.audio_path, self.transcript)
-
-
-class Store:
-    """The part of voxdesk.voices.store.VoiceStore the window uses (list, get)."""
-
-    def __init__(self, *profiles: Profile) -> None:
-        self.profiles = {p.name: p for p in profiles}
-
-    def list(self) -> list[Profile]:
-        return list(self.profiles.values())
-
-    def get(self, name: str) -> Profile | None:
-        return self.profiles.get(name)
-
-
 def test_voice_profiles_are_offered_and_bring_their_settings(qtbot, warm_engine, data_dir,
                                                              tmp_path):
+    from voxdesk.voices.store import VoiceStore
+
     clip = tmp_path / "ada.wav"
     soundfile.write(clip, (0.2 * np.sin(np.arange(48000) / 10)).astype(np.float32), 48000)
-    store = Store(Profile("Ada", clip, "Hello, I am Ada.", SynthesisParams(cfg_value=2.5)))
+    store = VoiceStore()
+    ada = store.add("Ada", clip, "Hello, I am Ada.", SynthesisParams(cfg_value=2.5))
     window = MainWindow(Settings(), engine=warm_engine, voice_store=store)
     qtbot.addWidget(window)
     panel = window.voice_panel
@@ -495,9 +471,9 @@ def test_voice_profiles_are_offered_and_bring_their_settings(qtbot, warm_engine,
     panel.combo.activated.emit(1)  # as a person picking it
     assert window.params_panel.params().cfg_value == 2.5
     assert panel.prompt.text() == "Hello, I am Ada." and panel.prompt.isReadOnly()
-    assert panel.voice().prompt_wav == clip and panel.clip_path() == str(clip)
+    assert panel.voice().prompt_wav == ada.audio_path and panel.clip_path() == str(ada.audio_path)
     assert panel.settings().kind == "profile" and panel.settings().profile == "Ada"
-    del store.profiles["Ada"]  # deleted meanwhile (another window, another process)
+    VoiceStore().remove("Ada")  # deleted meanwhile (another window, another process)
     window.editor.setPlainText("Who speaks?")
     window.play()
     message, _ = close_message(window, qtbot)

@@ -88,8 +88,8 @@ class Desktop(QObject):
         visible = self.window.isVisible()
         problems: list[str] = []
         self._keys_released = False
-        error = self.read_aloud.register_hotkeys(desktop.read_clipboard_hotkey,
-                                                 desktop.read_selection_hotkey, announce=not visible)
+        error = self.read_aloud.register_hotkeys(
+            desktop.read_clipboard_hotkey, desktop.read_selection_hotkey, announce=not visible)
         if error:
             problems.append(error)
         if AUTOSTART_SUPPORTED:

@@ -91,7 +91,7 @@ class DesktopSection(QGroupBox):
                                             desktop.read_clipboard_hotkey)
         self.read_selection = ShortcutField("Read selection", "Clea&r",
                                             desktop.read_selection_hotkey)
-        for text, field in (("Read &clipboard:", self.read_clipboard),
+        for text, field in (("Read clip&board:", self.read_clipboard),
                             ("Read &selection:", self.read_selection)):
             label = QLabel(text)
             label.setBuddy(field.edit)

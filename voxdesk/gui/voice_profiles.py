@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -90,15 +91,27 @@ class VoiceProfilesDialog(QDialog):
         self.search.setPlaceholderText("Search voices")
         self.search.setAccessibleName("Search voices")
         self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Filter by name, transcript or language (Ctrl+F)")
         self.search.textChanged.connect(self._apply_filter)
+        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
         self.list = QListWidget()
         self.list.setAccessibleName("Voices")
+        self.list.setToolTip("Double-click or press Enter to hear a sample; Delete removes, "
+                             "F2 renames")
         self.list.currentItemChanged.connect(lambda *_: self._show_details())
         self.list.itemDoubleClicked.connect(lambda *_: self.preview_selected())
+        self.list.itemActivated.connect(lambda *_: self.preview_selected())
+        # Only while the list has the focus: in a text field these keys edit the text.
+        for key, slot in ((QKeySequence.StandardKey.Delete, self.delete_selected),
+                          (QKeySequence(Qt.Key.Key_F2), lambda: self.rename_selected())):
+            QShortcut(key, self.list, slot, context=Qt.ShortcutContext.WidgetShortcut)
+        list_label = QLabel("&Voices:")
+        list_label.setBuddy(self.list)
         self.empty_label = QLabel("No voices yet: import a recording or record one.")
         self.empty_label.setWordWrap(True)
         left = QVBoxLayout()
         left.addWidget(self.search)
+        left.addWidget(list_label)
         left.addWidget(self.list, 1)
         left.addWidget(self.empty_label)
 
@@ -133,15 +146,16 @@ class VoiceProfilesDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.name_label)
         form.addRow("&Mode:", self.mode)
-        form.addRow("&Language:", self.language)
+        form.addRow("Lan&guage:", self.language)
         form.addRow("&Transcript:", self.transcript)
         form.addRow(self.info)
         form.addRow(self.save_button)
 
         self.preview_button = self._button("&Preview", "Speak a sample sentence in this voice",
                                            self.preview_selected)
-        self.rename_button = self._button("&Rename…", "", lambda: self.rename_selected())
-        self.duplicate_button = self._button("D&uplicate", "Copy this voice (e.g. to try "
+        self.rename_button = self._button("&Rename…", "Give this voice another name (F2)",
+                                          lambda: self.rename_selected())
+        self.duplicate_button = self._button("Duplicat&e", "Copy this voice (e.g. to try "
                                              "other settings)", lambda: self.duplicate_selected())
         self.default_button = self._button("Set &default", "Use this voice when none is chosen",
                                            self.set_default_selected)
@@ -171,7 +185,7 @@ class VoiceProfilesDialog(QDialog):
         self.import_button = self._button("&Import voice…", f"Add a voice from a {SUFFIX} file",
                                           lambda: self.import_voice_file())
         self.undo_label = QLabel()
-        self.undo_button = self._button("&Undo", "Bring the deleted voice back",
+        self.undo_button = self._button("&Undo", "Bring the deleted voice back (Ctrl+Z)",
                                         self.undo_delete)
         self.undo_bar = QFrame()
         self.undo_bar.setFrameShape(QFrame.Shape.StyledPanel)
@@ -180,10 +194,23 @@ class VoiceProfilesDialog(QDialog):
         undo_layout.addWidget(self.undo_button)
         self.undo_bar.hide()
         QShortcut(QKeySequence.StandardKey.Undo, self, self.undo_delete)
+        # A warning icon rather than coloured text: a fixed colour is unreadable on one of the
+        # light or dark themes, the palette's text colour never is.
         self.problems_label = QLabel()
         self.problems_label.setWordWrap(True)
-        self.problems_label.setStyleSheet("color: #a15c00")
-        self.problems_label.hide()
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems_label.setAccessibleName("Problems")
+        warning = QLabel()
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        warning.setPixmap(icon.pixmap(size, size))
+        warning.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.problems_bar = QWidget()
+        problems_layout = QHBoxLayout(self.problems_bar)
+        problems_layout.setContentsMargins(0, 0, 0, 0)
+        problems_layout.addWidget(warning)
+        problems_layout.addWidget(self.problems_label, 1)
+        self.problems_bar.hide()
 
         columns = QHBoxLayout()
         columns.addLayout(left, 2)
@@ -198,9 +225,13 @@ class VoiceProfilesDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)
         layout.addWidget(self.undo_bar)
-        layout.addWidget(self.problems_label)
+        layout.addWidget(self.problems_bar)
         layout.addLayout(adding)
         self.refresh()
+
+    def _focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
 
     def _button(self, text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
         button = QPushButton(text)
@@ -240,7 +271,7 @@ class VoiceProfilesDialog(QDialog):
         self.list.setCurrentRow(row)
         self.empty_label.setVisible(not profiles)
         problems = self.store.problems
-        self.problems_label.setVisible(bool(problems))
+        self.problems_bar.setVisible(bool(problems))
         self.problems_label.setText("\n".join(problems))
         self._show_details()
 
@@ -322,9 +353,13 @@ class VoiceProfilesDialog(QDialog):
         if profile is None:
             return None
         transcript = self.transcript.toPlainText().strip() or None
+        # The mode only when the person chose one: otherwise the store's rule applies, as in
+        # `voxdesk voices set` (a transcript added means continuation, one removed reference).
+        mode = self.mode.currentData()
+        changes = {"mode": mode} if mode != profile.mode else {}
         return self._act(lambda: self.store.update(  # type: ignore[return-value]
-            profile.name, transcript=transcript, mode=self.mode.currentData(),
-            language=self.language.text().strip() or None), lambda p: p.name)
+            profile.name, transcript=transcript,
+            language=self.language.text().strip() or None, **changes), lambda p: p.name)
 
     def preview_selected(self) -> None:
         profile = self.selected()
@@ -463,11 +498,14 @@ class AddVoiceDialog(QDialog):
         self.transcript.setAccessibleName("Transcript")
         self.transcript.setPlaceholderText("What is said in it (optional with VoxCPM2)")
         self.mode = QComboBox()
+        self.mode.setAccessibleName("Cloning mode")
         self.mode.addItem("Automatic (continuation when there is a transcript)", None)
         _combo_modes(self.mode)
         form = QFormLayout()
         form.addRow("&Name:", self.name)
-        form.addRow("&Audio:", row)
+        audio_label = QLabel("&Audio:")
+        audio_label.setBuddy(self.audio)  # a layout cannot be a buddy: the field itself is
+        form.addRow(audio_label, row)
         form.addRow("&Transcript:", self.transcript)
         form.addRow("&Mode:", self.mode)
         note = QLabel("The recording is converted to mono, trimmed and levelled. 5 to 20 "
@@ -531,7 +569,7 @@ class RecordDialog(QDialog):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.sentence.setFont(font)
         self.sentence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        another = QPushButton("Another &sentence")
+        another = QPushButton("A&nother sentence")
         another.clicked.connect(self._another_sentence)
 
         self.device = QComboBox()

@@ -63,6 +63,7 @@ class ModelLoader(QObject):
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message, not a crash
             self.failed.emit(*describe(exc))
             return
+        engine.use_disk_prompt_cache()  # saved voices stay encoded across restarts
         self.loaded.emit(engine)
 
 
