@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries VoxDesk needs on Debian/Ubuntu: PortAudio for playback,
 # libsndfile for audio files, Qt's xcb runtime, and - with --test - the headless X server,
-# PulseAudio and the tools the test suite drives (xclip, xdotool).
+# PulseAudio and the tools the test suite drives (xclip, xdotool, dbus-daemon).
 set -euo pipefail
 
 runtime=(
@@ -12,7 +12,8 @@ runtime=(
   libxcb-xinerama0 libxcb-xkb1 libxcb-sync1 libxcb-shm0 libxcb-render0 libx11-xcb1
 )
 testing=(xvfb xauth pulseaudio pulseaudio-utils xclip xdotool x11-utils trayer ffmpeg imagemagick
-  desktop-file-utils appstream)  # the last two validate the .desktop and AppStream files
+  desktop-file-utils appstream  # validate the .desktop and AppStream files
+  dbus)  # dbus-daemon: a private session bus for the Wayland portal shortcut tests
 
 packages=("${runtime[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${testing[@]}")

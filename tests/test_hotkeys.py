@@ -74,7 +74,10 @@ def test_shortcut_held_by_another_program_is_reported():
         other.close()
 
 
-def test_wayland_session_explains_the_fallback(monkeypatch):
+def test_wayland_session_explains_the_fallback(monkeypatch, tmp_path):
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    # No session bus, so no desktop portal (tests/test_hotkeys_portal.py covers one).
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     with pytest.raises(HotkeyError, match="voxdesk read-clipboard"):
         open_backend()

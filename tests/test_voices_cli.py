@@ -127,6 +127,26 @@ def test_a_voices_settings_are_the_defaults_and_options_override_them(data_dir, 
     assert request_from_args(parse(base)).voice.prompt_wav == profile.audio_path
 
 
+def test_rename_duplicate_default_and_remove(cli, data_dir, tmp_path):
+    clip = write_clip(tmp_path / "anna.wav", speech_like(3.0, seed=7))
+    ok(cli("voices", "add", "Anna", "--audio", str(clip), "--default"))
+    assert "Renamed to “Ann”" in ok(cli("voices", "rename", "anna", "Ann"))
+    assert "Copied to “Ann copy”" in ok(cli("voices", "duplicate", "Ann"))
+    listing = cli("voices", "list")
+    assert listing.returncode == 0
+    lines = listing.stdout.splitlines()
+    assert [line[:12] for line in lines] == ["* Ann       ", "  Ann copy  "], lines
+    assert "(* default voice)" in listing.stderr
+    assert ok(cli("voices", "default")).strip() == "Ann"
+    message = one_line_error(cli("voices", "rename", "Ann copy", "ann"))
+    assert "already a voice called “Ann”" in message
+    ok(cli("voices", "remove", "Ann"))
+    assert ok(cli("voices", "default")).strip() == "(none)"  # the default went with it
+    assert [v["name"] for v in voices(cli)] == ["Ann copy"]
+    message = one_line_error(cli("voices", "remove", "Ann"))
+    assert "no voice called “Ann”" in message and "Did you mean “Ann copy”?" in message
+
+
 def bad_files(folder: Path) -> dict[str, Path]:
     good = folder / "good.wav"
     write_clip(good, speech_like(2.0))

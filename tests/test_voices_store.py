@@ -101,7 +101,7 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     header = good.read_bytes()
     files = {
         "missing": (tmp_path / "nothing-here.wav", "does not exist"),
-        "empty": (tmp_path / "empty.wav", "cannot be read"),
+        "empty": (tmp_path / "empty.wav", "is empty (0 bytes)"),
         "truncated header": (tmp_path / "truncated.wav", "cannot be read"),
         "random bytes": (tmp_path / "random.mp3", "cannot be read"),
         "0.2 s": (write(tmp_path / "short.wav", speech_like(0.2)), "too short"),

@@ -72,6 +72,15 @@ def run_bench(
     progress = Progress(1, enabled=show_progress)
     bench = Bench(engine, options, progress)
     results: list[ScenarioResult] = []
+
+    def save(complete: bool) -> dict[str, Any]:
+        data = report.report_dict(env, settings(options, names), results)
+        data["complete"] = complete  # False: interrupted or failed, these scenarios only
+        if json_path is not None:
+            report.write_json(json_path, data)
+        return data
+
+    complete = False
     try:
         progress.total = 1 + sum(SCENARIOS[name].units(bench) for name in names)
         progress.step("warm-up")
@@ -88,15 +97,23 @@ def run_bench(
                 result.load_average = [before[0], after[0]]
             results.append(result)
             progress.done = planned  # a skipped scenario's units count as done
+            if json_path is not None and name != names[-1]:
+                save(False)  # minutes of measurements survive a later failure or Ctrl+C
+        complete = True
     finally:
         progress.close()
         bench.close()
-    env["load_average_end"] = _load_average()
+        env["load_average_end"] = _load_average()
+        if not complete and results:  # what was measured before the failure, not lost
+            report.print_table(env, results, out)
+            save(False)
+            if json_path is not None:
+                print(f"Stopped early: wrote the finished scenarios to {json_path}.",
+                      file=sys.stderr)
 
     report.print_table(env, results, out)
-    data = report.report_dict(env, settings(options, names), results)
+    data = save(True)
     if json_path is not None:
-        report.write_json(json_path, data)
         print(f"Wrote {json_path}.", file=sys.stderr)
     if plot_path is not None:
         from voxdesk.bench.plot import write_plot

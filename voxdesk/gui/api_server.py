@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import errno
 import logging
 from dataclasses import dataclass
 
@@ -144,9 +145,11 @@ class ApiServer(QObject):
                                                api_key=wanted.api_key or None)
         except Exception as exc:  # OSError above all: the port is taken
             log.warning("the API server did not start: %s", exc)
-            self._report("", f"The HTTP API could not listen on {wanted.host}:{wanted.port}.",
-                         f"Another program may be using port {wanted.port}: choose another "
-                         "port in File > Settings…")
+            in_use = isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self._report("", reason or "The HTTP API could not start.",
+                         f"Another program uses port {wanted.port}: choose another port in "
+                         "File > Settings…" if in_use else "Check the port in File > Settings…")
             return
         self._serving = wanted
         self._report(self._handle.url, "", "")  # type: ignore[attr-defined]

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -241,7 +242,7 @@ class FirstRunDialog(QDialog):
         layout.addLayout(buttons)
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M" * 48))
 
-    def _button(self, text: str, name: str, tip: str, slot: object) -> QPushButton:
+    def _button(self, text: str, name: str, tip: str, slot: Callable[[], None]) -> QPushButton:
         button = QPushButton(text)
         button.setAccessibleName(name)
         button.setToolTip(tip)
@@ -251,7 +252,7 @@ class FirstRunDialog(QDialog):
 
     def _start_worker(self) -> None:
         self.worker = DownloadWorker()
-        self.thread_ = start_thread(self.worker, "voxdesk-first-run")
+        self.worker_thread = start_thread(self.worker, "voxdesk-first-run")
         queued = Qt.ConnectionType.QueuedConnection
         self._detectRequested.connect(self.worker.detect, queued)
         self._downloadRequested.connect(self.worker.download, queued)
@@ -482,6 +483,5 @@ class FirstRunDialog(QDialog):
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Stop a download and end the worker thread; False if it did not end in time."""
         self.cancel_download()
-        thread: QThread = self.thread_
-        thread.quit()
-        return thread.wait(timeout_ms)
+        self.worker_thread.quit()
+        return self.worker_thread.wait(timeout_ms)

@@ -1,9 +1,11 @@
 """System-wide keyboard shortcuts, one backend per platform.
 
 ``open_backend()`` picks X11 (XGrabKey), Windows (RegisterHotKey) or macOS (event tap). On
-Wayland no program may grab keys for itself: there the user binds ``voxdesk read-clipboard`` in
-the desktop's own keyboard settings (the running instance receives it), and
-``open_backend`` says so with a :class:`HotkeyError` instead of failing silently.
+Wayland no program may grab keys for itself: there the xdg-desktop-portal GlobalShortcuts
+interface asks the user to bind them (portal.py); where the desktop lacks it, the user binds
+``voxdesk read-clipboard`` in the desktop's own keyboard settings (the running instance
+receives it), and ``open_backend`` says so with a :class:`HotkeyError` instead of failing
+silently.
 """
 
 from __future__ import annotations
@@ -41,11 +43,17 @@ def open_backend() -> HotkeyBackend:
         from voxdesk.hotkeys.macos import MacHotkeys
 
         return MacHotkeys()
+    if os.environ.get("WAYLAND_DISPLAY"):
+        # Wayland lets no program grab keys (under Xwayland, X11 grabs only see keys typed
+        # into X11 windows); the desktop portal can ask the user to bind them instead.
+        from voxdesk.hotkeys.portal import PortalHotkeys
+
+        try:
+            return PortalHotkeys()
+        except HotkeyError as exc:
+            raise HotkeyError("Global shortcuts cannot be grabbed in a Wayland session. "
+                              f"{exc.message}", WAYLAND_HINT) from exc
     if os.environ.get("DISPLAY"):
-        # Under Wayland with Xwayland, X11 grabs only see keys typed into X11 windows.
-        if os.environ.get("WAYLAND_DISPLAY"):
-            raise HotkeyError("Global shortcuts cannot be grabbed in a Wayland session.",
-                              WAYLAND_HINT)
         from voxdesk.hotkeys.x11 import X11Hotkeys
 
         return X11Hotkeys()

@@ -49,13 +49,34 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def _check_free(host: str, port: int) -> None:
+    """Bind as uvicorn will, to say why it could not (uvicorn only logs it and exits)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # uvicorn sets it too
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise OSError(exc.errno, f"The API server cannot listen on {host}:{port}: "
+                          f"{exc.strerror or exc}.") from exc
+
+
 def start_in_background(engine: Engine, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                         limits: ServerLimits = ServerLimits(), api_key: str | None = None,
                         cors_origins: tuple[str, ...] = ()) -> ServerHandle:
+    """Serve from a thread; raises OSError (with the reason) when it cannot listen."""
     import uvicorn
 
+    _check_free(host, port)
     server = uvicorn.Server(_config(engine, host, port, limits, api_key, cors_origins))
-    thread = threading.Thread(target=server.run, name="voxdesk-http", daemon=True)
+
+    def serve() -> None:
+        try:
+            server.run()
+        except SystemExit:  # uvicorn's answer to a failed start; reported below
+            pass
+
+    thread = threading.Thread(target=serve, name="voxdesk-http", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and thread.is_alive() and time.monotonic() < deadline:

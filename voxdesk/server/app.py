@@ -7,8 +7,8 @@ GET /api/voices and WS /ws/tts (voxdesk.server.websocket). Errors are JSON
 ``{"error": message, "hint": hint}`` with a 4xx/5xx status.
 
 Under /v1/ the error is OpenAI's ``{"error": {"message", "type", ...}, "hint"}``, which OpenAI
-clients display. Voices: a ``voice`` names a profile; without one, the profile marked default speaks (else the
-model's own voice), as with ``voxdesk speak``.
+clients display. Voices: a ``voice`` names a profile; without one, the profile marked default
+speaks (else the model's own voice), as with ``voxdesk speak``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -36,7 +35,6 @@ from voxdesk.server import websocket
 from voxdesk.server.bridge import stream_chunks
 from voxdesk.server.service import (
     KEY_HINT,
-    RETRY_AFTER_S,
     HttpError,
     ServerLimits,
     SpeechService,
@@ -49,7 +47,7 @@ from voxdesk.server.service import (
 from voxdesk.server.wav_stream import complete_wav, flac, pcm16, wav_header
 from voxdesk.voices.store import VoiceStore
 
-__all__ = ["RETRY_AFTER_S", "ServerLimits", "create_app"]
+__all__ = ["ServerLimits", "create_app"]  # ServerLimits: from its old home too
 _DEFAULTS = SynthesisParams()
 
 

@@ -52,13 +52,23 @@ async def stream_chunks(stream: SynthesisStream) -> AsyncIterator[np.ndarray]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[object] = asyncio.Queue()
 
+    def hand_over(item: object) -> bool:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+            return True
+        except RuntimeError:  # the loop is closed (the server stopped): nobody is listening
+            stream.cancel()
+            return False
+
     def produce() -> None:
         try:
             for chunk in stream:
-                loop.call_soon_threadsafe(queue.put_nowait, chunk.samples)
-            loop.call_soon_threadsafe(queue.put_nowait, _END)
+                if not hand_over(chunk.samples):
+                    break  # leaving the loop closes the stream, which frees the model
+            else:
+                hand_over(_END)
         except BaseException as exc:  # handed to the consumer, raised there
-            loop.call_soon_threadsafe(queue.put_nowait, exc)
+            hand_over(exc)
 
     thread = threading.Thread(target=produce, name="voxdesk-http-synthesis", daemon=True)
     thread.start()

@@ -132,8 +132,8 @@ class VoiceStore:
         for profile in profiles:
             if name_key(profile.name) == name_key(name):
                 return profile
-        close = difflib.get_close_matches(name, [p.name for p in profiles], n=1)
-        hint = f"Did you mean “{close[0]}”? {_LIST_HINT}" if close else _LIST_HINT
+        close = _closest(name, [p.name for p in profiles])
+        hint = f"Did you mean “{close}”? {_LIST_HINT}" if close else _LIST_HINT
         raise VoiceNotFoundError(f"There is no voice called “{name}”.", hint)
 
     def default(self) -> VoiceProfile | None:
@@ -376,6 +376,19 @@ class VoiceStore:
                     shutil.rmtree(entry, ignore_errors=True)
         except OSError:  # tidying is a courtesy; a read-only folder still lists
             log.debug("tidying %s failed", self.root, exc_info=True)
+
+
+def _closest(name: str, names: list[str]) -> str | None:
+    """The saved name someone typing ``name`` most likely meant: a near spelling (any case),
+    else one containing it ("Ann" for “Ann copy”)."""
+    by_key = {name_key(n): n for n in names}
+    wanted = name_key(name)
+    close = difflib.get_close_matches(wanted, list(by_key), n=1)
+    if close:
+        return by_key[close[0]]
+    if len(wanted) >= 2:
+        return next((n for key, n in by_key.items() if wanted in key), None)
+    return None
 
 
 def file_digest(path: Path) -> tuple[str, int]:
