@@ -32,7 +32,9 @@ class FakePortal:
         self.calls: list[dict[str, Any]] = []
         # What the user "does" in the dialog: the Response code, ids they refuse, and
         # triggers they choose instead of the preferred ones.
-        self.config: dict[str, Any] = {"bind_response": 0, "refuse": [], "triggers": {}}
+        self.config: dict[str, Any] = {"bind_response": 0, "refuse": [], "triggers": {},
+                                       "hold": False}
+        self.held: list[tuple[str, int, dict[str, Any]]] = []  # answers the "user" has not given
         self.session_owner: dict[str, str] = {}  # open session path -> its client
         self.bound: dict[str, list[str]] = {}  # open session path -> the ids bound in it
 
@@ -111,13 +113,24 @@ class FakePortal:
                  for sid, props in shortcuts if sid not in self.config["refuse"]]
         if code == 0 and session in self.session_owner:
             self.bound[session] = [sid for sid, _ in bound]
-        self.respond(request, code, {"shortcuts": ("a(sa{sv})", bound)} if code == 0 else {})
+        answer = (request, code, {"shortcuts": ("a(sa{sv})", bound)} if code == 0 else {})
+        if self.config["hold"]:  # the dialog stays open until the test calls Release
+            self.held.append(answer)
+        else:
+            self.respond(*answer)
 
     # -- the test's own interface -------------------------------------------------------------
 
     def on_Configure(self, message: Message, path: str, sender: str) -> None:
         self.config.update(json.loads(message.body[0]))
         self.conn.send(new_method_return(message))
+
+    def on_Release(self, message: Message, path: str, sender: str) -> None:
+        """The "user" answers the dialogs held so far; answers how many."""
+        held, self.held = self.held, []
+        for answer in held:
+            self.respond(*answer)
+        self.conn.send(new_method_return(message, "u", (len(held),)))
 
     def on_Calls(self, message: Message, path: str, sender: str) -> None:
         self.conn.send(new_method_return(message, "s", (json.dumps(self.calls),)))

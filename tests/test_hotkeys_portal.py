@@ -88,6 +88,10 @@ class Portal:
         calls = json.loads(self._call("Calls")[0])
         return [c for c in calls if member is None or c["member"] == member]
 
+    def release(self) -> int:
+        """Answer the held shortcut dialogs (after ``configure(hold=True)``)."""
+        return self._call("Release")[0]
+
     def activate(self, shortcut_id: str) -> int:
         return self._call("Activate", "s", (shortcut_id,))[0]
 
@@ -231,3 +235,41 @@ def test_no_session_bus_explains_the_fallback(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     with pytest.raises(HotkeyError, match="voxdesk read-clipboard"):
         open_backend()
+
+
+def test_the_window_stays_usable_while_the_desktop_asks_to_confirm(
+        portal: Portal, qtbot: Any, engine: Any, data_dir: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Binding waits for a person to answer the desktop's dialog: it must not freeze the GUI."""
+    from PySide6.QtGui import QGuiApplication
+
+    from voxdesk.gui.main_window import MainWindow
+    from voxdesk.gui.read_aloud import ReadAloud
+    from voxdesk.settings import Settings
+
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    portal.configure(hold=True)
+    window = MainWindow(Settings(), engine=engine)
+    qtbot.addWidget(window)
+    read_aloud = ReadAloud(window)
+    notices: list[str] = []
+    read_aloud.notice.connect(lambda _title, message: notices.append(message))
+    try:
+        # Returns at once although no dialog has been answered (blocking would hang here).
+        assert read_aloud.register_hotkeys("Ctrl+Alt+R", "Ctrl+Alt+S") is None
+        qtbot.waitUntil(lambda: len(portal.calls("BindShortcuts")) == 1)
+        portal.configure(bind_response=1)  # the person will cancel the second dialog...
+        assert portal.release() == 1  # ...after confirming the first
+        qtbot.waitUntil(lambda: len(portal.calls("BindShortcuts")) == 2)
+        assert portal.release() == 1
+        qtbot.waitUntil(lambda: bool(notices))
+        assert "Ctrl+Alt+S was not bound: the dialog was cancelled" in notices[0]
+        assert "voxdesk read-clipboard" in notices[0]  # and the way around it
+
+        # A desktop-side press of the confirmed one reads the clipboard in the window.
+        QGuiApplication.clipboard().setText("Read from the portal.")
+        qtbot.waitUntil(lambda: portal.activate("read-clipboard") == 1)
+        qtbot.waitUntil(lambda: window.speaking, timeout=10000)
+        window.stop()
+    finally:
+        read_aloud.close_hotkeys()

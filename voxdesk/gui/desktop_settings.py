@@ -97,7 +97,9 @@ class DesktopSection(QGroupBox):
             label.setBuddy(field.edit)
             form.addRow(label, field)
         if os.environ.get("WAYLAND_DISPLAY"):
-            wayland = QLabel(f"In a Wayland session programs cannot grab keys. {WAYLAND_HINT}")
+            wayland = QLabel("In a Wayland session your desktop asks you to confirm these "
+                             "shortcuts (where it supports global shortcuts). Otherwise: "
+                             f"{WAYLAND_HINT}")
             wayland.setWordWrap(True)
             form.addRow(wayland)
 

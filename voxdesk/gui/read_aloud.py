@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_DESCRIPTIONS = {"read-clipboard": "Read the clipboard aloud (again: stop)",
+                 "read-selection": "Read the selected text aloud (again: stop)"}
 FALLBACK_HINT = ("Choose another shortcut in Settings, or bind `voxdesk read-clipboard` in your "
                  "desktop's keyboard settings.")
 
@@ -33,6 +36,7 @@ FALLBACK_HINT = ("Choose another shortcut in Settings, or bind `voxdesk read-cli
 class _HotkeyBridge(QObject):
     # Hotkey backends call back on their own thread; a signal queues the call onto the GUI thread.
     pressed = Signal(str)
+    bound = Signal(object, list)  # backend, problems: the end of a background binding
 
 
 class ReadAloud(QObject):
@@ -48,6 +52,7 @@ class ReadAloud(QObject):
         self._backend: HotkeyBackend | None = None
         self._bridge = _HotkeyBridge(self)
         self._bridge.pressed.connect(lambda command: self.handle({"command": command}))
+        self._bridge.bound.connect(self._bound_in_background)
         self._remaining: Iterator[str] | None = None  # later parts of a very long clipboard
         self.hotkey_error: str | None = None
         window.speechEnded.connect(self._continue_long_text)
@@ -60,32 +65,52 @@ class ReadAloud(QObject):
         (also sent as a notice unless ``announce`` is False: the caller reports it itself).
 
         Each shortcut is tried on its own: one taken by another program does not cost the other.
+        Where the desktop asks the person to confirm shortcuts (the Wayland portal's dialog),
+        binding goes on in the background and problems arrive later as a notice.
         """
         self.close_hotkeys()
         wanted = [(text, command) for text, command in ((read_clipboard, "read-clipboard"),
                                                          (read_selection, "read-selection"))
                   if text]
+        if not wanted:
+            return self._report([], announce)
+        try:
+            backend = open_backend()
+        except HotkeyError as exc:
+            return self._report([str(exc)], announce)  # its hint already names the fallback
+        self._backend = backend
+        if backend.interactive:
+            def bind_in_background() -> None:
+                self._bridge.bound.emit(backend, self._bind(backend, wanted))
+
+            threading.Thread(target=bind_in_background, name="voxdesk-bind-shortcuts",
+                             daemon=True).start()
+            return None
+        return self._report(self._bind(backend, wanted), announce)
+
+    def _bind(self, backend: HotkeyBackend, wanted: list[tuple[str, str]]) -> list[str]:
         problems: list[str] = []
-        if wanted:
+        for text, command in wanted:
             try:
-                backend = open_backend()
+                backend.register(Shortcut.parse(text),
+                                 lambda c=command: self._bridge.pressed.emit(c),
+                                 shortcut_id=command, description=_DESCRIPTIONS[command])
             except HotkeyError as exc:
-                problems.append(str(exc))  # its hint already names the fallback
-            else:
-                self._backend = backend
-                for text, command in wanted:
-                    try:
-                        backend.register(Shortcut.parse(text),
-                                         lambda c=command: self._bridge.pressed.emit(c))
-                    except HotkeyError as exc:
-                        problems.append(exc.message)
-                if problems:
-                    problems.append(FALLBACK_HINT)
+                problems.append(exc.message)
+        if problems:
+            problems.append(FALLBACK_HINT)
+        return problems
+
+    def _bound_in_background(self, backend: object, problems: list[str]) -> None:
+        if backend is self._backend:  # not replaced meanwhile by newer settings
+            self._report(problems, announce=True)
+
+    def _report(self, problems: list[str], announce: bool) -> str | None:
         self.hotkey_error = " ".join(problems) or None
         if self.hotkey_error is not None:
             log.warning("global shortcut: %s", self.hotkey_error)
-        if self.hotkey_error is not None and announce:
-            self.notice.emit("Global shortcut unavailable", self.hotkey_error)
+            if announce:
+                self.notice.emit("Global shortcut unavailable", self.hotkey_error)
         return self.hotkey_error
 
     def close_hotkeys(self) -> None:

@@ -25,8 +25,13 @@ WAYLAND_HINT = (
 
 class HotkeyBackend(Protocol):
     name: str
+    #: Whether binding asks the person (a desktop dialog): then register() may block for long.
+    interactive: bool
 
-    def register(self, shortcut: Shortcut, callback: Callable[[], None]) -> None: ...
+    def register(self, shortcut: Shortcut, callback: Callable[[], None], *,
+                 shortcut_id: str | None = None, description: str | None = None) -> object:
+        """Bind ``shortcut``; ``shortcut_id`` and ``description`` name it where the desktop
+        shows or remembers bindings (the portal). Raises HotkeyError."""
 
     def unregister_all(self) -> None: ...
 

@@ -13,6 +13,7 @@ _PYNPUT_MODIFIERS = {"ctrl": "<ctrl>", "alt": "<alt>", "shift": "<shift>", "supe
 
 class MacHotkeys:
     name = "macOS"
+    interactive = False
 
     def __init__(self) -> None:
         try:
@@ -23,7 +24,8 @@ class MacHotkeys:
         self._hotkeys: dict[str, Callable[[], None]] = {}
         self._listener: Any = None
 
-    def register(self, shortcut: Shortcut, callback: Callable[[], None]) -> None:
+    def register(self, shortcut: Shortcut, callback: Callable[[], None], *,
+                 shortcut_id: str | None = None, description: str | None = None) -> None:
         key = shortcut.key if len(shortcut.key) == 1 else f"<{shortcut.key}>"
         combo = "+".join([*(_PYNPUT_MODIFIERS[m] for m in sorted(shortcut.modifiers)), key])
         self._hotkeys[combo] = callback

@@ -77,6 +77,7 @@ def _session_bus_address() -> str:
 
 class PortalHotkeys:
     name = "Wayland portal"
+    interactive = True  # the desktop shows a dialog to confirm each binding
 
     def __init__(self, bus_address: str | None = None,
                  response_timeout: float = 300.0) -> None:
@@ -169,6 +170,9 @@ class PortalHotkeys:
         if self._closed:
             return
         self._closed = True
+        # A register() waiting for the person to answer the desktop's dialog holds the lock:
+        # wake it, or closing the window would wait for that answer.
+        self._responses.put(None)
         if self._thread.is_alive():
             try:
                 self.unregister_all()
@@ -218,6 +222,8 @@ class PortalHotkeys:
     def _request(self, method: str, signature: str, body: tuple[Any, ...],
                  options: dict[str, tuple[str, Any]]) -> tuple[int, dict[str, Any]]:
         """Call a portal method that answers through a Request object's Response signal."""
+        if self._closed:
+            raise HotkeyError("The shortcuts were let go of before the desktop answered.")
         options = {**options, "handle_token": ("s", self._token())}
         # Drop answers to requests that timed out earlier: they belong to no one now.
         while not self._responses.empty():
@@ -237,6 +243,8 @@ class PortalHotkeys:
                     pass
                 raise HotkeyError(f"No answer from the desktop's shortcut dialog within "
                                   f"{self.response_timeout:.0f} s.", PORTAL_HINT) from None
+            if message is None:  # close() while waiting
+                raise HotkeyError("The shortcuts were let go of before the desktop answered.")
             if message.header.fields.get(self._path_field) == handle:
                 code, results = message.body
                 return code, {key: value for key, (_sig, value) in results.items()}

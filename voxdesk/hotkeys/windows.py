@@ -27,6 +27,7 @@ def _virtual_key(key: str) -> int:
 
 class WindowsHotkeys:
     name = "Windows"
+    interactive = False
 
     def __init__(self) -> None:
         import ctypes
@@ -46,7 +47,8 @@ class WindowsHotkeys:
         self._thread.start()
         started.wait(2)
 
-    def register(self, shortcut: Shortcut, callback: Callable[[], None]) -> None:
+    def register(self, shortcut: Shortcut, callback: Callable[[], None], *,
+                 shortcut_id: str | None = None, description: str | None = None) -> None:
         # RegisterHotKey binds to the calling thread's message queue: do it on our thread.
         future: Future[None] = Future()
         with self._lock:

@@ -28,6 +28,7 @@ _KEYSYM_NAMES = {
 
 class X11Hotkeys:
     name = "X11"
+    interactive = False
 
     def __init__(self, display_name: str | None = None) -> None:
         try:
@@ -49,7 +50,8 @@ class X11Hotkeys:
 
     # -- public, any thread ---------------------------------------------------------------------
 
-    def register(self, shortcut: Shortcut, callback: Callable[[], None]) -> None:
+    def register(self, shortcut: Shortcut, callback: Callable[[], None], *,
+                 shortcut_id: str | None = None, description: str | None = None) -> None:
         """Grab ``shortcut`` for the whole desktop; HotkeyError if another program holds it."""
         self._call(lambda: self._grab(shortcut, callback))
 
