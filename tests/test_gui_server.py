@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from voxdesk.engine import SynthesisParams, SynthesisRequest
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.gui.settings_dialog import SettingsDialog
-from voxdesk.server import free_port
+from voxdesk.server import DEFAULT_PORT, free_port
 from voxdesk.settings import ServerSettings, Settings
 
 pytestmark = pytest.mark.gui
@@ -148,6 +148,7 @@ def test_port_in_use_is_explained_and_the_window_keeps_working(qtbot, warm_engin
 
 def test_enabled_api_starts_once_the_model_is_loaded_and_stops_with_the_window(
         qtbot, warm_engine, data_dir):
+    assert ServerSettings().port == DEFAULT_PORT  # the window serves where `voxdesk serve` does
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     window = make_window(qtbot, None, Settings(server=ServerSettings(enabled=True, port=port)))

@@ -239,10 +239,18 @@ def test_export_and_import_back_gets_a_new_name_and_keeps_the_original(dialog, s
 def test_preview_hands_the_selected_voice_to_the_window(dialog, store, clip, previews, qtbot):
     store.add("Anna", clip)
     dialog.refresh()
+    store.add("Bob", clip)
+    dialog.refresh(select="Anna")
     dialog.preview_button.click()
     dialog.list.setFocus()
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Down)
     qtbot.keyClick(dialog.list, Qt.Key.Key_Return)
-    assert [p.name for p in previews] == ["Anna", "Anna"]
+    assert [p.name for p in previews] == ["Anna", "Bob"]
+    item = dialog.list.visualItemRect(dialog.list.item(0)).center()
+    qtbot.mouseClick(dialog.list.viewport(), Qt.MouseButton.LeftButton, pos=item)
+    assert dialog.selected().name == "Anna" and len(previews) == 2  # selecting is silent
+    qtbot.mouseDClick(dialog.list.viewport(), Qt.MouseButton.LeftButton, pos=item)
+    assert [p.name for p in previews] == ["Anna", "Bob", "Anna"]  # once per double-click
 
 
 def test_damaged_profiles_are_reported_readably_on_a_dark_theme(qtbot, store, clip):

@@ -31,7 +31,7 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _load_average() -> list[float] | None:
+def load_average() -> list[float] | None:
     try:
         return [round(x, 2) for x in os.getloadavg()]
     except (AttributeError, OSError):  # not on Windows
@@ -54,7 +54,7 @@ def environment(engine: Engine, load_time_s: float) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         # Other programs' load skews every figure: say how busy the machine was.
-        "load_average": _load_average(),
+        "load_average": load_average(),
         "cuda_available": torch.cuda.is_available(),
         "model_id": info.model_id,
         "model_path": str(info.path),

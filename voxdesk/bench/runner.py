@@ -63,7 +63,7 @@ def run_bench(
     started = time.monotonic()
     engine = Engine.load(options.model, options.device)
     load_time = time.monotonic() - started
-    from voxdesk.bench.environment import _load_average, environment
+    from voxdesk.bench.environment import environment, load_average
 
     env = environment(engine, load_time)
     print(f"Ready: {env['model_id']} on {env['device_name']} ({env['dtype']}) in "
@@ -90,9 +90,9 @@ def run_bench(
         for name in names:
             scenario = SCENARIOS[name]
             planned += scenario.units(bench)
-            before = _load_average()
+            before = load_average()
             result = scenario.run(bench)
-            after = _load_average()
+            after = load_average()
             if before and after:
                 result.load_average = [before[0], after[0]]
             results.append(result)
@@ -103,7 +103,7 @@ def run_bench(
     finally:
         progress.close()
         bench.close()
-        env["load_average_end"] = _load_average()
+        env["load_average_end"] = load_average()
         if not complete and results:  # what was measured before the failure, not lost
             report.print_table(env, results, out)
             save(False)

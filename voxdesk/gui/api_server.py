@@ -13,6 +13,7 @@ import dataclasses
 import errno
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QWidget
@@ -20,6 +21,9 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QSpinBo
 from voxdesk.cli.serve import LOCAL_HOSTS
 from voxdesk.engine import Engine
 from voxdesk.settings import ServerSettings
+
+if TYPE_CHECKING:  # importing it for real loads FastAPI: only when the API is switched on
+    from voxdesk.server import ServerHandle
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +100,7 @@ class ApiServer(QObject):
         self._control = concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix="voxdesk-api-control")
         # Touched only on the control thread:
-        self._handle: object | None = None  # voxdesk.server.ServerHandle
+        self._handle: ServerHandle | None = None
         self._serving: _Wanted | None = None
         self._outcome.connect(self._on_outcome)
 
@@ -133,7 +137,7 @@ class ApiServer(QObject):
         if wanted == self._serving:
             return
         if self._handle is not None:
-            self._handle.stop(STOP_TIMEOUT_S)  # type: ignore[attr-defined]
+            self._handle.stop(STOP_TIMEOUT_S)
             self._handle = self._serving = None
             self._report("", "", "")
         if wanted is None:
@@ -152,7 +156,7 @@ class ApiServer(QObject):
                          "File > Settings…" if in_use else "Check the port in File > Settings…")
             return
         self._serving = wanted
-        self._report(self._handle.url, "", "")  # type: ignore[attr-defined]
+        self._report(self._handle.url, "", "")
 
     def _report(self, url: str, message: str, hint: str) -> None:
         try:
@@ -163,8 +167,9 @@ class ApiServer(QObject):
     # -- GUI thread --------------------------------------------------------------------------
 
     def _on_outcome(self, url: str, message: str, hint: str) -> None:
-        if not self._closed:
-            self._show(url)
+        if self._closed:  # shutdown() has said the last word
+            return
+        self._show(url)
         if message:
             self.failed.emit(message, hint)
 

@@ -2,7 +2,7 @@
 duplicate, set default, export/import and delete (with undo) saved voices.
 
 Self-contained: it is given the :class:`~voxdesk.voices.store.VoiceStore` and a ``preview``
-callback (the main window speaks a sample sentence in the voice), and emits
+callback (the main window plays the voice's recording), and emits
 ``profilesChanged`` after every change so the window's voice picker can refresh. Every action
 has a method that takes its inputs as arguments (asking with a dialog only when they are not
 given), which is what the tests drive.
@@ -96,13 +96,16 @@ class VoiceProfilesDialog(QDialog):
         QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
         self.list = QListWidget()
         self.list.setAccessibleName("Voices")
-        self.list.setToolTip("Double-click or press Enter to hear a sample; Delete removes, "
+        self.list.setToolTip("Double-click or press Enter to hear the voice; Delete removes, "
                              "F2 renames")
         self.list.currentItemChanged.connect(lambda *_: self._show_details())
+        # Not itemActivated: a double-click emits it too (two previews), and on single-click
+        # desktops (KDE) merely selecting a voice would speak.
         self.list.itemDoubleClicked.connect(lambda *_: self.preview_selected())
-        self.list.itemActivated.connect(lambda *_: self.preview_selected())
         # Only while the list has the focus: in a text field these keys edit the text.
-        for key, slot in ((QKeySequence.StandardKey.Delete, self.delete_selected),
+        for key, slot in ((QKeySequence(Qt.Key.Key_Return), self.preview_selected),
+                          (QKeySequence(Qt.Key.Key_Enter), self.preview_selected),
+                          (QKeySequence.StandardKey.Delete, self.delete_selected),
                           (QKeySequence(Qt.Key.Key_F2), lambda: self.rename_selected())):
             QShortcut(key, self.list, slot, context=Qt.ShortcutContext.WidgetShortcut)
         list_label = QLabel("&Voices:")
@@ -151,7 +154,7 @@ class VoiceProfilesDialog(QDialog):
         form.addRow(self.info)
         form.addRow(self.save_button)
 
-        self.preview_button = self._button("&Preview", "Speak a sample sentence in this voice",
+        self.preview_button = self._button("&Preview", "Hear this voice (Enter in the list)",
                                            self.preview_selected)
         self.rename_button = self._button("&Rename…", "Give this voice another name (F2)",
                                           lambda: self.rename_selected())

@@ -194,9 +194,11 @@ class Session:
                              "sample_rate": self.service.engine.sample_rate, "channels": 1,
                              "format": "pcm_s16le", "sentences": len(stream.segments)})
             generation.started = True  # stream_chunks starts the model thread at once
+            first = True  # (not stats.chunks: the model thread may be a chunk ahead)
             async for samples in stream_chunks(stream):
                 await self.send(pcm16(samples))
-                if stream.stats.chunks == 1:
+                if first:
+                    first = False
                     await self.send({"type": "first_chunk", "id": request_id,
                                      "latency_ms": _ms(stream.stats.first_chunk_latency)})
             await self.send({"type": "end", "id": request_id, **_stats(stream)})
