@@ -2,6 +2,7 @@
 overhead and long-text ratios are printed. Speed itself is never asserted (noisy machines):
 thresholds are for the benchmark report, not for tests."""
 
+import io
 import json
 import sys
 
@@ -14,9 +15,11 @@ from voxdesk.testing.sink import SinkRecorder
 
 # The tiny test model never stops by itself: force a short length, as for any random model.
 FAST = ["--device", "cpu", "--max-len", "8", "--quiet"]
+WITH_PROGRESS = FAST[:-1]
 ENVIRONMENT_FIELDS = {"voxdesk", "voxcpm", "torch", "python", "device", "device_name",
                       "model_id", "dtype", "architecture", "parameters", "sample_rate",
-                      "load_time_s", "date", "cpu"}
+                      "load_time_s", "date", "cpu", "cpu_count", "torch_threads",
+                      "load_average", "load_average_end"}
 STAT_FIELDS = {"n", "min", "median", "p95", "max", "mean"}
 
 
@@ -31,7 +34,7 @@ def quick_report(tiny_model_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     result = run_voxdesk("bench", "quick", "--model", str(tiny_model_dir), "--runs", "2",
                          "--json", str(out / "quick.json"), "--plot", str(out / "quick.png"),
-                         *FAST, *audio_args(), timeout=180)
+                         *WITH_PROGRESS, *audio_args(), timeout=180)
     assert result.returncode == 0, result.stderr
     return result, json.loads((out / "quick.json").read_text()), out / "quick.png"
 
@@ -45,8 +48,9 @@ def test_quick_json_has_environment_and_every_sample(quick_report, tiny_model_di
     assert env["device_name"] == "CPU" and env["dtype"] and env["voxcpm"] and env["torch"]
     assert env["parameters"] > 0 and env["load_time_s"] > 0
     assert data["settings"]["params"]["max_len"] == 8
+    assert data["complete"] is True
     quick = data["scenarios"]["quick"]
-    assert quick["skipped"] is None
+    assert quick["skipped"] is None and len(quick["load_average"]) == 2
     assert len(quick["samples"]) == 2
     for metric in ("first_chunk_latency", "total_time", "audio_duration", "rtf", "chunks",
                    "chunk_s", "underruns", "seams"):
@@ -82,27 +86,76 @@ def test_quick_prints_a_table_and_draws_a_plot(quick_report):
     assert any(line.split()[:3] == ["short", "first", "chunk"] for line in lines)
     assert any("RTF" in line for line in lines)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The progress bar (stderr is not a terminal here: one line per step).
+    bars = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert any("warm-up" in line for line in bars)
+    assert any("quick: run 2/2" in line and "] 2/3 " in line for line in bars), bars
 
 
-def test_overhead_and_long_text_ratios(tiny_model_dir, tmp_path, cli):
+def test_overhead_long_text_and_voice_cache(tiny_model_dir, tmp_path, cli):
     out = tmp_path / "ratios.json"
-    result = cli("bench", "overhead", "long-text", "--model", str(tiny_model_dir), "--runs", "2",
-                 "--json", str(out), *FAST, *audio_args(), timeout=180)
+    result = cli("bench", "overhead", "long-text", "voice-cache", "--model", str(tiny_model_dir),
+                 "--runs", "2", "--json", str(out), *FAST, *audio_args(), timeout=180)
     assert result.returncode == 0, result.stderr
     print(result.stdout)  # the figures, for whoever reads the CI log
     assert "ratio voxdesk / raw first chunk" in result.stdout
     assert "ratio voxdesk / raw total" in result.stdout
     assert "ratio 10k chars / 1 sentence first chunk" in result.stdout
-    scenarios = json.loads(out.read_text())["scenarios"]
+    assert "ratio first use / cached first chunk" in result.stdout
+    data = json.loads(out.read_text())
+    assert data["complete"] is True
+    scenarios = data["scenarios"]
+    assert list(scenarios) == ["overhead", "long-text", "voice-cache"]
+
     overhead = scenarios["overhead"]
-    assert [s["variant"] for s in overhead["samples"]].count("voxdesk") == 2
-    assert "both paths produced identical audio in every run" in overhead["notes"]
+    variants = [s["variant"] for s in overhead["samples"]]
+    assert variants.count("voxdesk") == 2 and variants.count("raw voxcpm") == 2
+    if SinkRecorder.available():  # the engine alone as well, to tell it from the player's cost
+        assert variants.count("voxdesk engine") == 2
+        assert overhead["ratios"]["voxdesk engine / raw total (median of pairs)"] > 0
+    assert "all paths produced identical audio in every run" in overhead["notes"]
     assert all(value > 0 for value in overhead["ratios"].values())
+    for sample in overhead["samples"]:
+        assert 0 < sample["first_chunk_latency"] < sample["total_time"]
+        assert sample["audio_duration"] == pytest.approx(8 * 0.16)
+
     long_text = scenarios["long-text"]
     by_variant = {s["variant"]: s for s in long_text["samples"]}
     assert by_variant["10k chars"]["text_chars"] >= 10_000
     assert by_variant["10k chars"]["segments"] > 50 and by_variant["1 sentence"]["segments"] == 1
     assert long_text["ratios"]["10k chars / 1 sentence first chunk"] > 0
+
+    cache = scenarios["voice-cache"]
+    assert [s["variant"] for s in cache["samples"]] == ["first use", "cached"] * 2
+    assert [s["voice_cache_hit"] for s in cache["samples"]] == [False, True] * 2
+    assert all(s["first_chunk_latency"] > 0 for s in cache["samples"])
+    for variant in ("first use", "cached"):
+        stats = cache["summary"][variant]["first_chunk_latency"]
+        assert STAT_FIELDS == set(stats) and stats["n"] == 2
+    assert cache["ratios"]["first use / cached first chunk"] > 0
+    assert not any("unexpected cache" in note for note in cache["notes"])
+
+
+def test_a_failing_scenario_keeps_the_finished_ones(tiny_model_dir, tmp_path, monkeypatch):
+    from voxdesk.bench import runner
+    from voxdesk.bench.context import BenchOptions
+    from voxdesk.bench.scenarios import SCENARIOS, Scenario
+    from voxdesk.engine import SynthesisParams
+
+    def boom(bench):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(SCENARIOS, "boom", Scenario("boom", lambda bench: 1, boom))
+    options = BenchOptions(model=str(tiny_model_dir), device="cpu", runs=1, audio=False,
+                           params=SynthesisParams(max_len=4))
+    out, printed = tmp_path / "partial.json", io.StringIO()
+    with pytest.raises(RuntimeError, match="boom"):
+        runner.run_bench(options, ["voice-cache", "boom"], out, out=printed,
+                         show_progress=False)
+    data = json.loads(out.read_text())
+    assert data["complete"] is False and list(data["scenarios"]) == ["voice-cache"]
+    assert len(data["scenarios"]["voice-cache"]["samples"]) == 2
+    assert "voice-cache:" in printed.getvalue()  # the table of what was measured
 
 
 def test_bad_bench_options_fail_before_loading_the_model(cli, tmp_path):

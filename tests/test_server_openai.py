@@ -22,9 +22,8 @@ STEPS = 3  # the profiles' max length: the tiny model always runs to it
 
 @pytest.fixture(scope="module")
 def server(engine):
-    handle = start_in_background(engine, port=free_port())
-    yield handle
-    handle.stop()
+    with start_in_background(engine, port=free_port()) as handle:
+        yield handle
 
 
 @pytest.fixture

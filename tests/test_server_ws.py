@@ -24,10 +24,9 @@ LONG = "A long text to speak. " * 20
 
 @pytest.fixture(scope="module")
 def server(engine):
-    handle = start_in_background(engine, port=free_port(),
-                                 limits=ServerLimits(max_text_chars=5000, max_waiting=2))
-    yield handle
-    handle.stop()
+    with start_in_background(engine, port=free_port(),
+                             limits=ServerLimits(max_text_chars=5000)) as handle:
+        yield handle
 
 
 def ws_url(server, query: str = "") -> str:
@@ -158,8 +157,8 @@ def test_stop_with_nothing_to_stop_is_silent(ws):
 
 
 def test_websocket_and_http_share_one_queue(engine):
-    handle = start_in_background(engine, port=free_port(), limits=ServerLimits(max_waiting=0))
-    try:
+    with start_in_background(engine, port=free_port(),
+                             limits=ServerLimits(max_waiting=0)) as handle:
         wait_idle(engine)
         with connect(ws_url(handle), open_timeout=10) as ws:
             speak(ws, LONG, max_len=40)
@@ -173,8 +172,6 @@ def test_websocket_and_http_share_one_queue(engine):
         ok = requests.post(f"{handle.url}/api/tts", data={"text": "Hi.", "max_len": "2"},
                            timeout=30)
         assert ok.status_code == 200  # the WebSocket's place was given back
-    finally:
-        handle.stop()
 
 
 def test_closing_the_socket_stops_generation(server, engine):
@@ -198,9 +195,8 @@ def refused(url: str, **options: Any) -> tuple[dict[str, Any], int | None]:
 
 
 def test_api_key_in_the_query_or_header_and_foreign_web_pages_are_refused(engine):
-    handle = start_in_background(engine, port=free_port(), api_key="s3cret",
-                                 cors_origins=("http://localhost:3000",))
-    try:
+    with start_in_background(engine, port=free_port(), api_key="s3cret",
+                             cors_origins=("http://localhost:3000",)) as handle:
         error, code = refused(ws_url(handle))
         assert error["type"] == "error" and "API key" in error["error"] and code == 1008
         error, code = refused(ws_url(handle, "?api_key=wrong"))
@@ -215,5 +211,3 @@ def test_api_key_in_the_query_or_header_and_foreign_web_pages_are_refused(engine
             with connect(url, open_timeout=10, **options) as ws:
                 speak(ws, "Allowed.", max_len=2)
                 assert until_terminal(ws)[1]["type"] == "end"
-    finally:
-        handle.stop()

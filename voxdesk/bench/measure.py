@@ -57,16 +57,18 @@ def speak(
     params: SynthesisParams | None = None,
     play_out: bool = True,
     keep_audio: bool = False,
+    player: bool | None = None,
 ) -> Sample:
     """One request the way the app speaks it: engine + guard + the real player.
 
     Without audio (--no-audio) the stream is consumed on this thread and there is no player
     figure. ``play_out=False`` stops the player as soon as synthesis is done (for scenarios
     that only time synthesis); ``keep_audio`` adds the samples under ``"_audio"``.
+    ``player=False`` leaves the player out even when the bench plays (engine + guard only).
     """
     request = SynthesisRequest(text, voice, params or bench.params)
     chunks: list[np.ndarray] = []
-    if not bench.options.audio:
+    if not (bench.options.audio if player is None else player and bench.options.audio):
         stream = bench.engine.synthesize(request)
         stream.planner = guard
         chunks = [chunk.samples for chunk in stream]

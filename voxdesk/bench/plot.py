@@ -9,8 +9,9 @@ from voxdesk.bench.report import METRICS
 from voxdesk.bench.result import ScenarioResult
 from voxdesk.errors import VoxDeskError
 
-#: What is plotted: the times a person waits for.
-PLOTTED = ("first_chunk_latency", "first_audible_latency", "time_to_first_audio", "gap_s")
+#: What is plotted: the times a person waits for (or sees the window freeze for).
+PLOTTED = ("first_chunk_latency", "first_audible_latency", "time_to_first_audio", "gap_s",
+           "stall_p99", "stall_max", "stop_latency", "stop_heard", "stop_to_idle")
 
 
 def require_matplotlib() -> Any:
@@ -47,7 +48,8 @@ def write_plot(path: Path, results: list[ScenarioResult], title: str) -> None:
     if not panels:
         raise VoxDeskError("Nothing to plot: no scenario measured a latency.")
     heights = [0.9 + 0.35 * len(series) for _, series in panels]
-    figure, axes = plt.subplots(len(panels), 1, figsize=(9, sum(heights) + 0.8),
+    height = sum(heights) + 0.8
+    figure, axes = plt.subplots(len(panels), 1, figsize=(9, height),
                                 gridspec_kw={"height_ratios": heights}, squeeze=False)
     for ax, (result, series) in zip(axes[:, 0], panels):
         labels = [label for label, _ in series]
@@ -65,7 +67,7 @@ def write_plot(path: Path, results: list[ScenarioResult], title: str) -> None:
         ax.set_xlabel("seconds", fontsize=8)
         ax.grid(axis="x", alpha=0.3)
     figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 1 - 0.45 / height))  # keep clear of the title
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -25,6 +25,12 @@ class ServerHandle:
         self._server.should_exit = True  # type: ignore[attr-defined]
         self._thread.join(timeout)
 
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
 
 def _config(engine: Engine, host: str, port: int, limits: ServerLimits, api_key: str | None,
             cors_origins: tuple[str, ...]):  # noqa: ANN202 - uvicorn.Config

@@ -7,7 +7,7 @@ import numpy as np
 from voxdesk.bench import texts
 from voxdesk.bench.context import Bench
 from voxdesk.bench.measure import first_chunk, raw_non_streaming, raw_streaming, speak
-from voxdesk.bench.result import ScenarioResult
+from voxdesk.bench.result import Sample, ScenarioResult
 from voxdesk.bench.stats import ratio, summarize
 from voxdesk.engine import VoiceReference
 from voxdesk.engine.realtime_guard import RealtimePolicy
@@ -71,58 +71,71 @@ def compare(bench: Bench) -> ScenarioResult:
 
 
 def overhead_units(bench: Bench) -> int:
-    return 2 * bench.runs(5)
+    return (3 if bench.options.audio else 2) * bench.runs(5)
+
+
+#: The overhead scenario's VoxDesk paths: (variant, ratio label, with the player).
+OVERHEAD_PATHS = [("voxdesk", "voxdesk", True), ("voxdesk engine", "voxdesk engine", False)]
 
 
 def overhead(bench: Bench) -> ScenarioResult:
-    through = "engine + guard + player" if bench.options.audio else "engine (--no-audio)"
+    playing = bench.options.audio
+    through = "engine + guard + player" if playing else "engine + guard (--no-audio)"
     result = ScenarioResult(
         "overhead", f"The same request through raw voxcpm (generate_streaming) and through "
-        f"VoxDesk ({through}), interleaved.",
+        f"VoxDesk ({through}" + ("; and engine + guard without the player" if playing else "")
+        + "), interleaved.",
         metrics=["first_chunk_latency", "total_time", "audio_duration", "chunks"])
     params = bench.params.replace(seed=OVERHEAD_SEED if bench.params.seed is None
                                   else bench.params.seed)
     # Best-quality guard only: "keep real time" would change the request (fewer timesteps).
     policy = None if bench.options.policy is None else RealtimePolicy(keep_real_time=False)
+    paths = OVERHEAD_PATHS if playing else OVERHEAD_PATHS[:1]
     same_audio: list[bool] = []
-    pair_ratios: dict[str, list[float]] = {"first_chunk_latency": [], "total_time": []}
+    pair_ratios: dict[tuple[str, str], list[float]] = {
+        (variant, metric): [] for variant, _, _ in paths
+        for metric in ("first_chunk_latency", "total_time")}
     runs = bench.runs(5)
+
+    def through_voxdesk(with_player: bool) -> Sample:
+        return speak(bench, texts.SHORT, guard=bench.guard(policy), params=params,
+                     play_out=False, keep_audio=True, player=with_player)
+
     for run in range(runs):
-        sides = [
-            ("raw voxcpm", lambda: raw_streaming(bench, texts.SHORT, keep_audio=True,
-                                                 params=params)),
-            ("voxdesk", lambda: speak(bench, texts.SHORT, guard=bench.guard(policy),
-                                      params=params, play_out=False, keep_audio=True)),
-        ]
-        pair = {}
+        sides = [("raw voxcpm", lambda: raw_streaming(bench, texts.SHORT, keep_audio=True,
+                                                      params=params))]
+        sides += [(variant, lambda with_player=with_player: through_voxdesk(with_player))
+                  for variant, _, with_player in paths]
+        measured = {}
         for side, measure in sides if run % 2 == 0 else sides[::-1]:  # ABBA against drift
             bench.progress.step(f"overhead: {side} {run + 1}/{runs}")
-            pair[side] = measure()
+            measured[side] = measure()
             bench.progress.advance()
-        raw, ours = pair["raw voxcpm"], pair["voxdesk"]
-        a, b = raw.pop("_audio"), ours.pop("_audio")
-        same_audio.append(a.shape == b.shape and bool(np.allclose(a, b, atol=1e-4)))
-        for metric, values in pair_ratios.items():
-            r = ratio(ours[metric], raw[metric])
+        audio = {side: sample.pop("_audio") for side, sample in measured.items()}
+        raw_audio = audio["raw voxcpm"]
+        same_audio.append(all(a.shape == raw_audio.shape and bool(np.allclose(a, raw_audio,
+                                                                              atol=1e-4))
+                              for a in audio.values()))
+        for (variant, metric), values in pair_ratios.items():
+            r = ratio(measured[variant][metric], measured["raw voxcpm"][metric])
             if r is not None:
                 values.append(r)
-        result.samples += [{"variant": "raw voxcpm", "run": run, **raw},
-                           {"variant": "voxdesk", "run": run, **ours}]
-    for metric, label in (("first_chunk_latency", "first chunk"), ("total_time", "total")):
-        result.ratios[f"voxdesk / raw {label} (medians)"] = ratio(
-            result.median("voxdesk", metric), result.median("raw voxcpm", metric))
-        paired = summarize(pair_ratios[metric])
-        result.ratios[f"voxdesk / raw {label} (median of pairs)"] = (
-            None if paired is None else paired["median"])
-    for label in ("first chunk", "total"):
-        value = result.ratios[f"voxdesk / raw {label} (median of pairs)"]
-        if value is not None:
-            verdict = "within" if value <= 1 + OVERHEAD_LIMIT else "OVER"
-            result.notes.append(f"{label}: VoxDesk adds {100 * (value - 1):+.1f} % "
-                                f"({verdict} the {OVERHEAD_LIMIT:.0%} budget)")
+        result.samples += [{"variant": side, "run": run, **measured[side]}
+                           for side, _ in sides]
+    for variant, label, _ in paths:
+        for metric, what in (("first_chunk_latency", "first chunk"), ("total_time", "total")):
+            result.ratios[f"{label} / raw {what} (medians)"] = ratio(
+                result.median(variant, metric), result.median("raw voxcpm", metric))
+            paired = summarize(pair_ratios[(variant, metric)])
+            value = None if paired is None else paired["median"]
+            result.ratios[f"{label} / raw {what} (median of pairs)"] = value
+            if value is not None:
+                verdict = "within" if value <= 1 + OVERHEAD_LIMIT else "OVER"
+                result.notes.append(f"{label}, {what}: {100 * (value - 1):+.1f} % "
+                                    f"({verdict} the {OVERHEAD_LIMIT:.0%} budget)")
     if not all(same_audio):
-        result.notes.append(f"audio differed between the two paths in runs "
+        result.notes.append(f"audio differed between the paths in runs "
                             f"{[i for i, same in enumerate(same_audio) if not same]}")
     else:
-        result.notes.append("both paths produced identical audio in every run")
+        result.notes.append("all paths produced identical audio in every run")
     return result
