@@ -371,7 +371,7 @@ def test_record_a_voice_with_the_microphone(dialog, store, sink_recorder, monkey
     assert meter[0] < 100 and max(meter[1:]) > 500
     me = store.get("Me")
     assert me.transcript == sentence[0] and me.mode == "continuation"
-    assert me.duration == pytest.approx(1.5, abs=0.3)  # silence around it trimmed
+    assert 1.2 < me.duration < 2.1  # silence around it trimmed (a busy machine may add pauses)
     assert dialog.names() == ["Me"] and dialog.selected().name == "Me"
 
 
