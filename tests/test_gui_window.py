@@ -467,12 +467,22 @@ def test_voice_profiles_are_offered_and_bring_their_settings(qtbot, warm_engine,
     items = [panel.combo.itemText(i) for i in range(panel.combo.count())]
     assert items == ["Model default voice", "Profile: Ada", "Reference clip…"]
     assert panel.voice() is None and "default voice" in panel.indicator.text()
+    encoded_before = warm_engine.prompt_cache.misses
     panel.combo.setCurrentIndex(1)
     panel.combo.activated.emit(1)  # as a person picking it
     assert window.params_panel.params().cfg_value == 2.5
+    # The voice is encoded at once, in the background, so that Play does not wait for it.
+    wait_until(qtbot, lambda: warm_engine.prompt_cache.misses == encoded_before + 1, 10000)
     assert panel.prompt.text() == "Hello, I am Ada." and panel.prompt.isReadOnly()
     assert panel.voice().prompt_wav == ada.audio_path and panel.clip_path() == str(ada.audio_path)
     assert panel.settings().kind == "profile" and panel.settings().profile == "Ada"
+    window.editor.setPlainText("In Ada's voice.")
+    window.params_panel.max_len.setValue(4)
+    with qtbot.waitSignal(window.speechEnded, timeout=30000) as ended:
+        window.play()
+    assert ended.args[0].voice_cache_hit is True
+    assert warm_engine.prompt_cache.misses == encoded_before + 1
+
     VoiceStore().remove("Ada")  # deleted meanwhile (another window, another process)
     window.editor.setPlainText("Who speaks?")
     window.play()
@@ -494,3 +504,29 @@ def test_play_reference_plays_the_clip_off_the_gui_thread(window, qtbot, sink_re
         wait_until(qtbot, lambda: not window.stop_button.isEnabled(), 5000)
     correlation, _ = normalized_cross_correlation(rec.samples, signal)
     assert correlation > 0.9
+
+
+def test_voice_preview_speaks_a_sentence_in_that_voice(qtbot, warm_engine, data_dir, tmp_path,
+                                                       sink_recorder):
+    from voxdesk.testing.sink import non_silent_span
+    from voxdesk.voices.sentences import preview_sentence
+    from voxdesk.voices.store import VoiceStore
+
+    clip = tmp_path / "bo.wav"
+    soundfile.write(clip, (0.2 * np.sin(np.arange(48000) / 7)).astype(np.float32), 48000)
+    profile = VoiceStore().add("Bo", clip, params=SynthesisParams(max_len=4, seed=3))
+    window = MainWindow(Settings(), engine=warm_engine)
+    qtbot.addWidget(window)
+    window.editor.setPlainText("The editor's own text is left alone.")
+    requests: list = []
+    window.speakRequested.connect(lambda _engine, request, _epoch: requests.append(request))
+    with sink_recorder() as rec:
+        with qtbot.waitSignal(window.speechEnded, timeout=30000) as ended:
+            assert window.preview_voice(profile)
+        qtbot.wait(500)
+    assert not ended.args[0].cancelled
+    (request,) = requests
+    assert request.text == preview_sentence() and request.voice == profile.voice_reference()
+    assert request.params.max_len == 4  # the voice's own settings
+    assert non_silent_span(rec.samples)[1] > 0
+    assert window.editor.toPlainText() == "The editor's own text is left alone."

@@ -57,6 +57,9 @@ from voxdesk.gui.worker import (
 )
 from voxdesk.settings import Settings
 from voxdesk.speech import UtteranceMetrics
+from voxdesk.voices.profile import VoiceProfile
+from voxdesk.voices.sentences import preview_sentence
+from voxdesk.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,7 @@ class MainWindow(QMainWindow):
     clipRequested = Signal(str, int)  # path, epoch
     exportRequested = Signal(object, object, str, int)  # engine, request, path, epoch
     loadRequested = Signal(str, str)  # model, device
+    voicePrepareRequested = Signal(object, object, bool)  # engine, voice, denoise
     outputDeviceChanged = Signal(str)
     # The Settings dialog changed settings.desktop (shortcuts, tray, autostart): the Desktop
     # applies them before they are saved, and may correct what it could not apply.
@@ -100,7 +104,7 @@ class MainWindow(QMainWindow):
     _diagnosticsReady = Signal(str)  # from the collecting thread
 
     def __init__(self, settings: Settings | None = None, engine: Engine | None = None,
-                 voice_store: Any | None = None) -> None:
+                 voice_store: VoiceStore | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else Settings.load()
         self.engine: Engine | None = None
@@ -316,6 +320,7 @@ class MainWindow(QMainWindow):
         self.loader = ModelLoader()
         self.loader_thread = start_thread(self.loader, "voxdesk-model-loader")
         self.loadRequested.connect(self.loader.load, queued)
+        self.voicePrepareRequested.connect(self.loader.prepare_voice, queued)
         self.loader.loaded.connect(self.set_engine)
         self.loader.failed.connect(self._on_load_failed)
 
@@ -485,6 +490,19 @@ class MainWindow(QMainWindow):
         except VoxDeskError as exc:
             self.show_error(exc.message, exc.hint)
             return False
+        return self._start(request, reading)
+
+    def preview_voice(self, profile: VoiceProfile) -> bool:
+        """Speak a short sentence in ``profile``'s voice, with its own settings."""
+        try:
+            request = SynthesisRequest(preview_sentence(profile.language),
+                                       profile.voice_reference(), profile.params).validate()
+        except VoxDeskError as exc:
+            self.show_error(exc.message, exc.hint)
+            return False
+        return self._start(request, None)
+
+    def _start(self, request: SynthesisRequest, reading: tuple[str, int] | None) -> bool:
         if self.engine is None:
             if self._loading and reading is not None:
                 self._pending_play = True
@@ -658,21 +676,22 @@ class MainWindow(QMainWindow):
 
     # == voices, settings, help ================================================================
 
-    def _apply_profile(self, profile: Any) -> None:
-        params = getattr(profile, "params", None)
-        if params is not None:
-            self.params_panel.set_params(params)
-            self.statusBar().showMessage(f"Synthesis settings of profile “{profile.name}” "
-                                         "applied.", 5000)
+    def _apply_profile(self, profile: VoiceProfile) -> None:
+        self.params_panel.set_params(profile.params)
+        self.statusBar().showMessage(f"Synthesis settings of profile “{profile.name}” "
+                                     "applied.", 5000)
+        if self.engine is not None:  # encode it now, off the GUI thread, not on Play
+            try:
+                voice = profile.voice_reference()
+            except VoxDeskError:
+                return  # Play says what is wrong
+            self.voicePrepareRequested.emit(self.engine, voice, profile.params.denoise)
 
     def manage_voices(self) -> None:
         if self.voice_store is None:
             return
 
-        def preview(profile: Any) -> None:
-            self.play_reference(str(profile.audio_path))
-
-        dialog = VoiceProfilesDialog(self.voice_store, preview, self)
+        dialog = VoiceProfilesDialog(self.voice_store, self.preview_voice, self)
         dialog.profilesChanged.connect(lambda *_: self.voice_panel.refresh_profiles())
         dialog.exec()
         self.voice_panel.refresh_profiles()

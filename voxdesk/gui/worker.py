@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from voxdesk.audio.export import AtomicAudioWriter
 from voxdesk.audio.player import Player, PlayerState
-from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream
+from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream, VoiceReference
 from voxdesk.engine.voice_prompt import check_clip
 from voxdesk.errors import ReferenceAudioError, VoxDeskError
 from voxdesk.speech import Utterance
@@ -65,6 +65,14 @@ class ModelLoader(QObject):
             return
         engine.use_disk_prompt_cache()  # saved voices stay encoded across restarts
         self.loaded.emit(engine)
+
+    @Slot(object, object, bool)
+    def prepare_voice(self, engine: Engine, voice: VoiceReference, denoise: bool) -> None:
+        """Encode a voice a person just picked, so that Play does not wait for it."""
+        try:
+            engine.prepare_voice(voice, denoise)
+        except Exception as exc:  # noqa: BLE001 - Play reports a bad clip; this is only ahead
+            log.info("could not prepare the voice ahead of time: %s", exc)
 
 
 class SpeechWorker(QObject):

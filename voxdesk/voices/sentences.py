@@ -43,3 +43,18 @@ def suggested_sentence(language: str | None = None, rng: random.Random | None = 
     code = (language or "en").split("-")[0].split("_")[0].lower()
     choices = SENTENCES.get(code, SENTENCES["en"])
     return (rng or random).choice(choices)
+
+
+#: What a voice preview says, by language (English if unknown): short, so it starts at once.
+PREVIEW_SENTENCES: dict[str, str] = {
+    "en": "Hello! This is how I sound when VoxDesk reads to you.",
+    "zh": "你好！这是 VoxDesk 为你朗读时我的声音。",
+    "de": "Hallo! So klinge ich, wenn VoxDesk dir vorliest.",
+    "fr": "Bonjour ! Voici ma voix quand VoxDesk vous fait la lecture.",
+    "es": "¡Hola! Así sueno cuando VoxDesk te lee en voz alta.",
+}
+
+
+def preview_sentence(language: str | None = None) -> str:
+    code = (language or "en").split("-")[0].split("_")[0].lower()
+    return PREVIEW_SENTENCES.get(code, PREVIEW_SENTENCES["en"])
