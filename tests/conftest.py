@@ -17,6 +17,7 @@ from voxdesk.testing import tiny_model
 from voxdesk.testing.sink import SinkRecorder
 
 VOXDESK = [sys.executable, "-m", "voxdesk"]
+HUB_REPO = "openbmb/VoxCPM2"
 
 # Commands like `voxdesk speak` hand their work to a running VoxDesk if there is one: give this
 # test session its own instance name so it never talks to a VoxDesk the developer has open.
@@ -56,6 +57,29 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("VOXDESK_DATA_DIR", str(path))
     monkeypatch.setenv("VOXDESK_CONFIG_DIR", str(tmp_path / "voxdesk-config"))
     return path
+
+
+@pytest.fixture
+def isolated(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Private VoxDesk folders (models under the data dir, as by default) and Hugging Face
+    cache; no token, no offline mode."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    for name in ("HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_CACHE", "VOXDESK_MODELS_DIR",
+                 "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def hub(tiny_model_dir: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch):
+    """A local model hub serving the tiny model as openbmb/VoxCPM2 (Hugging Face API layout,
+    and ModelScope's), used through HF_ENDPOINT / MODELSCOPE_DOMAIN."""
+    from voxdesk.testing.fake_hub import FakeHub
+
+    with FakeHub({HUB_REPO: tiny_model_dir}) as fake:
+        monkeypatch.setenv("HF_ENDPOINT", fake.url)
+        monkeypatch.setenv("MODELSCOPE_DOMAIN", fake.url)
+        yield fake
 
 
 def run_voxdesk(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess[str]:

@@ -38,23 +38,6 @@ NO_MODEL = argparse.Namespace(model=None)
 
 
 @pytest.fixture
-def isolated(data_dir, tmp_path, monkeypatch):
-    """Private settings, an empty model folder and Hugging Face cache, no token."""
-    monkeypatch.setenv("VOXDESK_MODELS_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    for name in ("HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_CACHE", "HUGGING_FACE_HUB_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
-@pytest.fixture
-def hub(tiny_model_dir, isolated, monkeypatch):
-    with FakeHub({REPO: tiny_model_dir}) as fake:
-        monkeypatch.setenv("HF_ENDPOINT", fake.url)
-        yield fake
-
-
-@pytest.fixture
 def window(qtbot, isolated):
     w = MainWindow(Settings())
     qtbot.addWidget(w)

@@ -20,24 +20,6 @@ from voxdesk.testing.fake_hub import FakeHub
 REPO = "openbmb/VoxCPM2"
 
 
-@pytest.fixture
-def isolated(data_dir, tmp_path, monkeypatch):
-    """Private VoxDesk folders and Hugging Face cache; no token, no offline mode."""
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    for name in ("HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_CACHE", "VOXDESK_MODELS_DIR",
-                 "HUGGING_FACE_HUB_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
-@pytest.fixture
-def hub(tiny_model_dir, isolated, monkeypatch):
-    with FakeHub({REPO: tiny_model_dir}) as fake:
-        monkeypatch.setenv("HF_ENDPOINT", fake.url)
-        monkeypatch.setenv("MODELSCOPE_DOMAIN", fake.url)
-        yield fake
-
-
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -278,7 +260,9 @@ def test_one_download_of_a_model_at_a_time(hub):
 
     def first() -> None:
         try:
-            models.download("VoxCPM2", progress=lambda p: started.set(), cancel=cancel)
+            # Bytes flowing means the lock is held (the file listing comes before it).
+            models.download("VoxCPM2", cancel=cancel,
+                            progress=lambda p: p.phase == "downloading" and started.set())
         except BaseException as exc:  # noqa: BLE001 - checked below
             errors.append(exc)
 

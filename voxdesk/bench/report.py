@@ -62,12 +62,16 @@ def table(environment: dict[str, Any], results: list[ScenarioResult]) -> str:
     ]
     if env.get("load_average") and env.get("cpu_count"):
         start, end = env["load_average"][0], (env.get("load_average_end") or [None])[0]
-        busy = max(start, end or 0) > env["cpu_count"]
+        threads = env.get("torch_threads") or 1
+        # The benchmark itself keeps about `threads` cores busy: more than one core's worth
+        # beyond that is other programs competing with it.
+        busy = max(start, end or 0) > threads + 1
         lines.append(
-            f"{env.get('cpu', 'CPU')}, {env['cpu_count']} cores, {env.get('torch_threads')} "
-            f"torch threads; load average {start:.1f} at the start"
+            f"{env.get('cpu', 'CPU')}, {env['cpu_count']} cores, {threads} torch threads; "
+            f"load average {start:.1f} at the start"
             + ("" if end is None else f", {end:.1f} at the end")
-            + (" (more than the cores: other programs competed for the CPU)" if busy else ""))
+            + (" (other programs competed for the CPU: figures are slower and noisier)"
+               if busy else ""))
     for result in results:
         lines += ["", f"{result.name}: {result.description}"]
         if result.skipped:

@@ -6,15 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from voxdesk.models import DownloadProgress, format_size
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+from voxdesk.models import DownloadProgress, format_duration, format_size
 
 
 class ProgressBar:
@@ -61,7 +53,7 @@ class ProgressBar:
         elif p.bytes_per_second:
             parts.append(f"{format_size(p.bytes_per_second)}/s")
             if p.eta_seconds is not None:
-                parts.append(f"{_duration(p.eta_seconds)} left")
+                parts.append(f"{format_duration(p.eta_seconds)} left")
         return "  ".join(parts)
 
     def interrupted(self) -> None:

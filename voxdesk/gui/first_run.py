@@ -35,7 +35,13 @@ from PySide6.QtWidgets import (
 from voxdesk import models
 from voxdesk.errors import VoxDeskError
 from voxdesk.gui.worker import describe, start_thread
-from voxdesk.models import CatalogEntry, DownloadProgress, format_size, hardware
+from voxdesk.models import (
+    CatalogEntry,
+    DownloadProgress,
+    format_duration,
+    format_size,
+    hardware,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +88,6 @@ def mnemonic(text: str, taken: set[str]) -> str:
     return text
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def describe_progress(p: DownloadProgress) -> str:
     """One line for the status label: what is being fetched, how fast, how long to go."""
     if p.phase == "listing":
@@ -103,7 +101,7 @@ def describe_progress(p: DownloadProgress) -> str:
     if p.bytes_per_second:
         parts.append(f"{format_size(p.bytes_per_second)}/s")
     if p.eta_seconds is not None:
-        parts.append(f"about {_duration(p.eta_seconds)} left")
+        parts.append(f"about {format_duration(p.eta_seconds)} left")
     return " · ".join(parts)
 
 

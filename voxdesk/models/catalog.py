@@ -132,3 +132,12 @@ def format_size(n_bytes: float) -> str:
         if n_bytes >= scale:
             return f"{n_bytes / scale:.1f} {unit}"
     return f"{int(n_bytes)} B"
+
+
+def format_duration(seconds: float) -> str:
+    """A time left, as rough as a person reads it ("40 s", "12 min", "1.5 h")."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
