@@ -58,7 +58,10 @@ class Bench:
 
     def guard(self, policy: RealtimePolicy | None | str = "default") -> RealtimeGuard | None:
         policy = self.options.policy if policy == "default" else policy
-        return None if policy is None else RealtimeGuard(policy, self.speed)  # type: ignore[arg-type]
+        if policy is None:
+            return None
+        assert isinstance(policy, RealtimePolicy)
+        return RealtimeGuard(policy, self.speed)
 
     def voice(self) -> VoiceReference:
         """The voice to clone: the user's clip, or a synthetic speech-like one."""
