@@ -44,6 +44,30 @@ def engine(tiny_model_dir: Path):
 
 
 @pytest.fixture
+def slow_engine(engine, monkeypatch: pytest.MonkeyPatch):
+    """The tiny model made ~1.5x slower than real time at 10 timesteps, in proportion to the
+    timesteps, like a big model on a CPU (sleeping, so the CPU stays free for the player).
+    ``engine.timesteps_used`` lists the diffusion steps each sentence was made with."""
+    import time
+
+    from voxdesk.engine import SynthesisParams, SynthesisRequest
+
+    generate = engine._generate_segment
+
+    def slow(text, prompt, request):
+        engine.timesteps_used.append(request.params.inference_timesteps)
+        for samples in generate(text, prompt, request):
+            time.sleep(0.02 * request.params.inference_timesteps)
+            yield samples
+
+    # The first generation of a length is slow (allocations): keep it out of the comparison.
+    list(engine.synthesize(SynthesisRequest("Warm up.", params=SynthesisParams(max_len=6))))
+    monkeypatch.setattr(engine, "timesteps_used", [], raising=False)
+    monkeypatch.setattr(engine, "_generate_segment", slow)
+    return engine
+
+
+@pytest.fixture
 def sink_recorder() -> type[SinkRecorder]:
     if not SinkRecorder.available():
         pytest.skip("needs the PulseAudio null sink: run the suite through packaging/test-env.sh")

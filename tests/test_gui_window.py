@@ -530,3 +530,49 @@ def test_voice_preview_speaks_a_sentence_in_that_voice(qtbot, warm_engine, data_
     assert request.params.max_len == 4  # the voice's own settings
     assert non_silent_span(rec.samples)[1] > 0
     assert window.editor.toPlainText() == "The editor's own text is left alone."
+
+
+def test_a_slow_model_pauses_between_sentences_or_keeps_up_as_chosen(qtbot, slow_engine,
+                                                                      data_dir, sink_recorder):
+    """On a model slower than speech the window holds each sentence until it can play through
+    (no stutter inside sentences); "Lower the quality to keep up" in Settings trades diffusion
+    steps for time instead, down to the chosen floor, and is kept."""
+    from voxdesk.gui.settings_dialog import SettingsDialog
+
+    window = MainWindow(Settings(), engine=slow_engine)
+    qtbot.addWidget(window)
+    window.editor.setPlainText("The first sentence is here. The second one follows it.")
+    window.params_panel.min_len.setValue(6)
+    window.params_panel.max_len.setValue(6)
+
+    def speak():
+        slow_engine.timesteps_used.clear()
+        with qtbot.waitSignal(window.speechEnded, timeout=60000) as ended:
+            window.play()
+        return ended.args[0], list(slow_engine.timesteps_used)
+
+    with sink_recorder():
+        paused, steps = speak()
+        assert not paused.cancelled and paused.chunks == 12
+        assert paused.seams <= 1, paused  # unguarded, this model stutters at every chunk
+        assert steps == [10, 10]
+
+        def keep_up() -> None:
+            dialog = QApplication.activeModalWidget()
+            assert isinstance(dialog, SettingsDialog)
+            section = dialog.playback_section
+            assert not section.min_steps.isEnabled()  # only means something when keeping up
+            section.when_slow.setCurrentIndex(section.when_slow.findData("keep-up"))
+            assert section.min_steps.isEnabled()
+            section.min_steps.setValue(3)
+            dialog.accept()
+
+        QTimer.singleShot(100, keep_up)
+        window.open_settings()
+        kept_up, steps = speak()
+    assert kept_up.seams <= 1, kept_up
+    # What the first utterance taught the guard about this model's speed carries over: even
+    # the first sentence is made with fewer steps.
+    assert all(3 <= s < 10 for s in steps), steps
+    saved = Settings.load().playback
+    assert (saved.when_slow, saved.min_steps) == ("keep-up", 3)

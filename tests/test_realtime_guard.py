@@ -176,23 +176,6 @@ def test_player_tells_seams_from_pauses_between_sentences(sink_recorder):
         assert 0.1 < gap < 1.0
 
 
-@pytest.fixture
-def slow_engine(engine, monkeypatch):
-    """The tiny model made ~1.5x slower than real time at 10 timesteps, in proportion to the
-    timesteps, like a big model on a CPU (sleeping, so the CPU stays free for the player)."""
-    generate = engine._generate_segment
-
-    def slow(text, prompt, request):
-        for samples in generate(text, prompt, request):
-            time.sleep(0.02 * request.params.inference_timesteps)
-            yield samples
-
-    # The first generation of a length is slow (allocations): keep it out of the comparison.
-    list(engine.synthesize(SynthesisRequest("Warm up.", params=SynthesisParams(max_len=6))))
-    monkeypatch.setattr(engine, "_generate_segment", slow)
-    return engine
-
-
 def speak(engine, guard):
     request = SynthesisRequest("The first sentence is here. The second one follows it.",
                                params=SynthesisParams(min_len=6, max_len=6, seed=5))

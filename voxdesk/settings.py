@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from voxdesk import paths
 from voxdesk.atomic import atomic_write_json
 from voxdesk.engine import SynthesisParams
+from voxdesk.engine.realtime_guard import DEFAULT_MIN_STEPS, RealtimePolicy
 from voxdesk.errors import VoxDeskError
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,26 @@ class ServerSettings:
 
 
 @dataclass
+class PlaybackSettings:
+    """What to do when the model is slower than speech (a CPU, a slow GPU): see
+    voxdesk.engine.realtime_guard."""
+
+    MODES = ("pause", "keep-up", "stream")
+    #: "pause": hold each sentence until it can play through, so pauses fall between sentences
+    #: (best quality); "keep-up": also lower the diffusion steps, down to ``min_steps``;
+    #: "stream": play every piece at once, even if that stutters.
+    when_slow: str = "pause"
+    min_steps: int = DEFAULT_MIN_STEPS
+
+    def policy(self) -> RealtimePolicy | None:
+        """The guard's policy; None: no guard."""
+        if self.when_slow == "stream":
+            return None
+        return RealtimePolicy(keep_real_time=self.when_slow == "keep-up",
+                              min_steps=max(1, self.min_steps))
+
+
+@dataclass
 class Settings:
     params: SynthesisParams = field(default_factory=SynthesisParams)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
@@ -81,6 +102,7 @@ class Settings:
     window: WindowSettings = field(default_factory=WindowSettings)
     desktop: DesktopSettings = field(default_factory=DesktopSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    playback: PlaybackSettings = field(default_factory=PlaybackSettings)
 
     @staticmethod
     def path() -> Path:
@@ -153,6 +175,9 @@ def _validated(instance: T) -> T:
     if isinstance(instance, VoiceSettings) and instance.kind not in VoiceSettings.KINDS:
         return type(instance)()  # type: ignore[return-value]
     if isinstance(instance, ServerSettings) and not 1 <= instance.port <= 65535:
+        return type(instance)()  # type: ignore[return-value]
+    if isinstance(instance, PlaybackSettings) and (
+            instance.when_slow not in PlaybackSettings.MODES or instance.min_steps < 1):
         return type(instance)()  # type: ignore[return-value]
     return instance
 

@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
     loadRequested = Signal(str, str)  # model, device
     voicePrepareRequested = Signal(object, object, bool)  # engine, voice, denoise
     outputDeviceChanged = Signal(str)
+    playbackChanged = Signal(object)  # RealtimePolicy or None (no guard)
     # The Settings dialog changed settings.desktop (shortcuts, tray, autostart): the Desktop
     # applies them before they are saved, and may correct what it could not apply.
     desktopSettingsChanged = Signal()
@@ -291,7 +292,8 @@ class MainWindow(QMainWindow):
         return action
 
     def _start_workers(self) -> None:
-        self.speech = SpeechWorker(self.settings.output_device)
+        self.speech = SpeechWorker(self.settings.output_device,
+                                   realtime=self.settings.playback.policy())
         self.speech_thread = start_thread(self.speech, "voxdesk-speech")
         # Requests are queued explicitly: they must run on the worker's thread, whatever PySide
         # makes of the slot (a wrapped or undecorated method would otherwise be called here).
@@ -299,6 +301,7 @@ class MainWindow(QMainWindow):
         self.speakRequested.connect(self.speech.speak, queued)
         self.clipRequested.connect(self.speech.play_clip, queued)
         self.outputDeviceChanged.connect(self.speech.set_output_device, queued)
+        self.playbackChanged.connect(self.speech.set_realtime_policy, queued)
         self.speech.started.connect(self._on_started)
         self.speech.firstChunk.connect(self.latency_panel.set_first_chunk)
         self.speech.firstAudible.connect(self.latency_panel.set_first_audible)
@@ -698,7 +701,8 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings.output_device, self,
-                                desktop=self.settings.desktop, server=self.settings.server)
+                                desktop=self.settings.desktop, server=self.settings.server,
+                                playback=self.settings.playback)
         self.settingsDialogOpen.emit(True)
         if dialog.exec() == SettingsDialog.DialogCode.Accepted:
             device = dialog.output_device()
@@ -706,6 +710,8 @@ class MainWindow(QMainWindow):
                 self.settings.output_device = device
                 self.stop()
                 self.outputDeviceChanged.emit(device)
+            self.settings.playback = dialog.playback_settings() or self.settings.playback
+            self.playbackChanged.emit(self.settings.playback.policy())
             desktop = dialog.desktop_settings()
             if desktop is not None:
                 self.settings.desktop = desktop

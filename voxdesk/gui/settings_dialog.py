@@ -1,4 +1,5 @@
-"""The settings dialog: where the audio goes."""
+"""The settings dialog: where the audio goes, what to do when the model is slow, global
+shortcuts and tray, the local API."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from voxdesk.audio.devices import OutputDevice, list_output_devices
 from voxdesk.errors import VoxDeskError
 from voxdesk.gui.api_server import ServerSection
 from voxdesk.gui.desktop_settings import DesktopSection
-from voxdesk.settings import DesktopSettings, ServerSettings
+from voxdesk.gui.playback_settings import PlaybackSection
+from voxdesk.settings import DesktopSettings, PlaybackSettings, ServerSettings
 
 SYSTEM_DEFAULT = "System default"
 
@@ -26,7 +28,8 @@ class SettingsDialog(QDialog):
 
     def __init__(self, output_device: str, parent: QWidget | None = None, *,
                  desktop: DesktopSettings | None = None,
-                 server: ServerSettings | None = None) -> None:
+                 server: ServerSettings | None = None,
+                 playback: PlaybackSettings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("VoxDesk settings")
         layout = QVBoxLayout(self)
@@ -58,6 +61,9 @@ class SettingsDialog(QDialog):
             index = self.device.count() - 1
         self.device.setCurrentIndex(max(index, 0))
 
+        self.playback_section = PlaybackSection(playback) if playback is not None else None
+        if self.playback_section is not None:
+            layout.addWidget(self.playback_section)
         # Global shortcuts, tray, autostart (the window's Desktop applies them when accepted).
         self.desktop_section = DesktopSection(desktop) if desktop is not None else None
         if self.desktop_section is not None:
@@ -81,6 +87,10 @@ class SettingsDialog(QDialog):
         if self.desktop_section is not None and self.desktop_section.validate() is not None:
             return
         super().accept()
+
+    def playback_settings(self) -> PlaybackSettings | None:
+        """The edited real-time choice (None without that section)."""
+        return self.playback_section.settings() if self.playback_section is not None else None
 
     def server_settings(self) -> ServerSettings | None:
         """The edited API server choices (None without that section)."""

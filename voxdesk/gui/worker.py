@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -18,6 +19,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from voxdesk.audio.export import AtomicAudioWriter
 from voxdesk.audio.player import Player, PlayerState
 from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream, VoiceReference
+from voxdesk.engine.realtime_guard import RealtimeGuard, RealtimePolicy, SpeedModel
 from voxdesk.engine.voice_prompt import check_clip
 from voxdesk.errors import ReferenceAudioError, VoxDeskError
 from voxdesk.speech import Utterance
@@ -93,10 +95,14 @@ class SpeechWorker(QObject):
     clipStarted = Signal()
     clipEnded = Signal()
 
-    def __init__(self, output_device: str = "", prebuffer_s: float | None = None) -> None:
+    def __init__(self, output_device: str = "", prebuffer_s: float | None = None,
+                 realtime: RealtimePolicy | None = None) -> None:
         super().__init__()
         self._device = output_device
         self._prebuffer_s = prebuffer_s
+        self._realtime = realtime  # None: play every chunk at once (no guard)
+        # What the guard learns of a model's speed carries over to its next utterance.
+        self._speeds: weakref.WeakKeyDictionary[Engine, SpeedModel] = weakref.WeakKeyDictionary()
         self._player: Player | None = None
         self._utterance: Utterance | None = None
         self._lock = threading.Lock()
@@ -145,6 +151,16 @@ class SpeechWorker(QObject):
             self._player.close()
             self._player = None
 
+    @Slot(object)
+    def set_realtime_policy(self, policy: RealtimePolicy | None) -> None:
+        self._realtime = policy
+
+    def _guard(self, engine: Engine) -> RealtimeGuard | None:
+        if self._realtime is None:
+            return None
+        speed = self._speeds.setdefault(engine, SpeedModel())
+        return RealtimeGuard(self._realtime, speed)
+
     @Slot(object, object, int)
     def speak(self, engine: Engine, request: SynthesisRequest, epoch: int) -> None:
         if epoch != self._epoch:  # stopped before it began
@@ -153,7 +169,8 @@ class SpeechWorker(QObject):
             for clip in request.voice.clips if request.voice is not None else ():
                 check_clip(clip)  # reads the clip: a clear message before the model is asked
             player = self._ensure_player()
-            utterance = Utterance(engine, player, request, on_chunk=self._on_chunk)
+            utterance = Utterance(engine, player, request, on_chunk=self._on_chunk,
+                                  guard=self._guard(engine))
         except Exception as exc:  # noqa: BLE001
             self.error.emit(*describe(exc))
             return
