@@ -90,8 +90,16 @@ def test_version_option(cli):
 @pytest.mark.timeout(3600)
 @pytest.mark.skipif(os.environ.get("VOXDESK_BUILD_BUNDLE") != "1",
                     reason="set VOXDESK_BUILD_BUNDLE=1 to build the PyInstaller bundle "
-                    "(~15 minutes, ~5 GB)")
+                    "(a few minutes, ~5 GB; .ci/run does)")
 def test_pyinstaller_bundle_builds_and_runs(tmp_path, tiny_model_dir):
+    try:
+        _build_and_run_bundle(tmp_path, tiny_model_dir)
+    finally:  # pytest keeps the last runs' temporary folders: not 5 GB each
+        for folder in ("dist", "work"):
+            shutil.rmtree(tmp_path / folder, ignore_errors=True)
+
+
+def _build_and_run_bundle(tmp_path: Path, tiny_model_dir: Path) -> None:
     pyinstaller = Path(sys.executable).with_name("pyinstaller")
     if not pyinstaller.exists():
         pytest.fail("PyInstaller is missing: pip install -e '.[bundle]'")
