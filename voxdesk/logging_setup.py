@@ -41,6 +41,14 @@ class _ConsoleFilter(logging.Filter):
         return getattr(record, "console", True)
 
 
+class _NoLibraryWarnings(logging.Filter):
+    """Python warnings (torch's and voxcpm's deprecations on every start) are for developers:
+    they go to the log file, and to the terminal only with --debug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != "py.warnings"
+
+
 def log_file() -> Path:
     from voxdesk import paths
 
@@ -78,9 +86,12 @@ def setup_logging(debug: bool = False, console: bool = True, max_bytes: int = MA
         stream_handler.setLevel(logging.DEBUG if debug else logging.WARNING)
         stream_handler.setFormatter(formatter)
         stream_handler.addFilter(_ConsoleFilter())
+        if not debug:
+            stream_handler.addFilter(_NoLibraryWarnings())
         setattr(stream_handler, _MARK, True)
         root.addHandler(stream_handler)
 
+    logging.captureWarnings(True)
     if not debug:
         for name in QUIET_LIBRARIES:
             logging.getLogger(name).setLevel(logging.WARNING)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import logging
+import sys
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 from voxdesk.errors import AudioDeviceError
+
+log = logging.getLogger(__name__)
 
 _LIST_HINT = "Run `voxdesk devices` to see the available outputs."
 
@@ -19,7 +26,40 @@ def sounddevice_module() -> ModuleType:
             f"The PortAudio audio library is not available ({exc}).",
             "Install it (Debian/Ubuntu: `sudo apt-get install libportaudio2`) and try again.",
         ) from exc
+    _route_alsa_messages()
     return sounddevice
+
+
+# ALSA prints its own complaints ("underrun occurred", probing of absent devices) straight to
+# stderr, into the user's terminal; we count underruns ourselves. Route them to the log instead.
+# The C handler is variadic; only its fixed arguments are declared (the usual ctypes way).
+_ALSA_HANDLER_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                      ctypes.c_int, ctypes.c_char_p)
+
+
+def _log_alsa_message(file: bytes | None, line: int, function: bytes | None, err: int,
+                      fmt: bytes | None) -> None:
+    log.debug("ALSA %s:%d %s (error %d): %s", (file or b"").decode(errors="replace"), line,
+              (function or b"").decode(errors="replace"), err,
+              (fmt or b"").decode(errors="replace"))
+
+
+_alsa_handler: Any = None  # kept alive: ALSA holds a pointer to it
+
+
+def _route_alsa_messages() -> None:
+    global _alsa_handler
+    if _alsa_handler is not None or not sys.platform.startswith("linux"):
+        return
+    name = ctypes.util.find_library("asound")
+    if name is None:
+        return
+    try:
+        alsa = ctypes.CDLL(name)
+        _alsa_handler = _ALSA_HANDLER_TYPE(_log_alsa_message)
+        alsa.snd_lib_error_set_handler(_alsa_handler)
+    except (OSError, AttributeError) as exc:
+        log.debug("ALSA messages stay on stderr: %s", exc)
 
 
 @dataclass(frozen=True)
