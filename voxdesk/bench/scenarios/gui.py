@@ -151,10 +151,16 @@ def _one_run(window: Any, document: str, recorder: Any) -> dict[str, Any]:
     with recorder if recorder is not None else contextlib.nullcontext():
         pressed = time.monotonic()
         window.play_button.click()
-        if not _wait(lambda: window.speech.player is not None
-                     and window.speech.player.times.first_sample_audible is not None, 600):
+        def heard() -> bool:  # this utterance's first sample, not a former one's (player reused)
+            player = window.speech.player
+            audible = None if player is None else player.times.first_sample_audible
+            return audible is not None and audible >= pressed
+
+        if not _wait(heard, 600):
             raise RuntimeError("the window never started speaking")
         player = window.speech.player
+        # Read now: the next utterance clears the player's times.
+        first_audible = player.times.first_sample_audible - pressed
         probe = _StallProbe()
         probe.start()
         watch_from, chunks_before = time.monotonic(), len(chunks)
@@ -189,6 +195,6 @@ def _one_run(window: Any, document: str, recorder: Any) -> dict[str, Any]:
         "stop_latency": None if stopped_at is None else max(0.0, stopped_at - clicked),
         "stop_heard": heard,
         "stop_to_idle": idle_at - clicked,
-        "first_audible_latency": player.times.first_sample_audible - pressed,
+        "first_audible_latency": first_audible,
         "stalls": stalls,
     }
