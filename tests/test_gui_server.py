@@ -160,3 +160,29 @@ def test_enabled_api_starts_once_the_model_is_loaded_and_stops_with_the_window(
     assert window.api_server.label.text() == f"API: {url}"
     window.close()
     assert not answers(url)
+
+
+def test_serving_to_the_network_needs_a_key_and_then_asks_for_it(qtbot, warm_engine, data_dir):
+    window = make_window(qtbot, warm_engine, Settings())
+    port = free_port()
+
+    def to_the_network(dialog: SettingsDialog) -> None:
+        by_name(dialog, "Serve the HTTP API").setChecked(True)
+        by_name(dialog, "API port").setValue(port)
+        by_name(dialog, "Serve to the network").setChecked(True)
+        dialog.accept()  # refused: no key yet, the dialog stays open at the key field
+        assert dialog.isVisible() and "needs an API key" in by_name(dialog, "API address").text()
+        by_name(dialog, "API key").setText("s3cret")
+
+    with qtbot.waitSignal(window.api_server.changed, timeout=15000) as started:
+        in_settings(window, to_the_network)
+    assert started.args == [f"http://0.0.0.0:{port}"]
+    saved = Settings.load().server
+    assert (saved.host, saved.api_key) == ("0.0.0.0", "s3cret")
+    url = f"http://127.0.0.1:{port}/api/tts"
+    form = {"text": "Keyed.", "max_len": "2"}
+    assert requests.post(url, data=form, timeout=60).status_code == 401
+    keyed = requests.post(url, data=form, headers={"Authorization": "Bearer s3cret"}, timeout=60)
+    assert keyed.status_code == 200 and keyed.content[:4] == b"RIFF"
+    with qtbot.waitSignal(window.api_server.changed, timeout=15000):
+        in_settings(window, lambda d: by_name(d, "Serve the HTTP API").setChecked(False))

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
 
 from voxdesk.cli.serve import LOCAL_HOSTS
 from voxdesk.engine import Engine
@@ -57,22 +65,54 @@ class ServerSection(QGroupBox):
         label = QLabel("API &port:")
         label.setBuddy(self.port)
         form.addRow(label, self.port)
+        self.network = QCheckBox("Let other &computers use it (needs a key)")
+        self.network.setAccessibleName("Serve to the network")
+        self.network.setToolTip("Listen on every network address instead of this computer "
+                                "only. Clients must then send the key as "
+                                "'Authorization: Bearer KEY'.")
+        self.network.setChecked(server.host not in LOCAL_HOSTS)
+        form.addRow(self.network)
+        self.api_key = QLineEdit(server.api_key)
+        self.api_key.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
+        self.api_key.setAccessibleName("API key")
+        self.api_key.setPlaceholderText("none")
+        self.api_key.setToolTip("A secret clients send as a bearer token (required for the "
+                                "network; optional on this computer).")
+        label = QLabel("API ke&y:")
+        label.setBuddy(self.api_key)
+        form.addRow(label, self.api_key)
         self.address = QLabel()
         self.address.setAccessibleName("API address")
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(self.address)
         self.enabled.toggled.connect(self._update)
         self.port.valueChanged.connect(self._update)
+        self.network.toggled.connect(self._update)
         self._update()
 
     def _update(self) -> None:
-        self.port.setEnabled(self.enabled.isChecked())
+        for field in (self.port, self.network, self.api_key):
+            field.setEnabled(self.enabled.isChecked())
         self.address.setText(f"Address: {address(self.settings())}" if self.enabled.isChecked()
                              else "Off: nothing listens.")
 
+    def validate(self) -> str | None:
+        """Why these choices cannot be accepted (focus goes to the field to fix), or None."""
+        if self.enabled.isChecked() and self.network.isChecked() and not self.api_key.text():
+            self.address.setText("Serving to the network needs an API key.")
+            self.api_key.setFocus()
+            return "Serving to the network needs an API key."
+        return None
+
     def settings(self) -> ServerSettings:
+        host = self._initial.host
+        if self.network.isChecked() and host in LOCAL_HOSTS:
+            host = "0.0.0.0"
+        elif not self.network.isChecked():
+            host = "127.0.0.1"
         return dataclasses.replace(self._initial, enabled=self.enabled.isChecked(),
-                                   port=self.port.value())
+                                   port=self.port.value(), host=host,
+                                   api_key=self.api_key.text().strip())
 
 
 @dataclass(frozen=True)
@@ -112,8 +152,8 @@ class ApiServer(QObject):
         if settings.enabled and engine is not None:
             if settings.host not in LOCAL_HOSTS and not settings.api_key:
                 self.failed.emit(f"Serving the API on {settings.host} would open it to the "
-                                 "network without a key.", "Set server.api_key in settings.json, "
-                                 "or serve on 127.0.0.1.")
+                                 "network without a key.", "Set an API key in File > Settings…, "
+                                 "or serve to this computer only.")
             else:
                 wanted = _Wanted(engine, settings.host, settings.port, settings.api_key)
         self._control.submit(self._reconcile, wanted)

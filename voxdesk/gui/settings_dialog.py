@@ -86,6 +86,8 @@ class SettingsDialog(QDialog):
         # A shortcut that cannot work is refused here, while it can still be corrected.
         if self.desktop_section is not None and self.desktop_section.validate() is not None:
             return
+        if self.server_section is not None and self.server_section.validate() is not None:
+            return
         super().accept()
 
     def playback_settings(self) -> PlaybackSettings | None:
