@@ -26,6 +26,7 @@ from voxdesk import paths
 from voxdesk.atomic import atomic_write_json
 from voxdesk.engine import SynthesisParams
 from voxdesk.engine.realtime_guard import DEFAULT_MIN_STEPS, RealtimePolicy
+from voxdesk.server.limits import DEFAULT_PORT
 from voxdesk.errors import VoxDeskError
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class ServerSettings:
 
     enabled: bool = False
     host: str = "127.0.0.1"  # this machine only; any other address needs an api_key
-    port: int = 7861
+    port: int = DEFAULT_PORT
     api_key: str = ""  # clients then send "Authorization: Bearer KEY" ("" = none)
 
 

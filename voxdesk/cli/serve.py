@@ -7,14 +7,9 @@ import sys
 
 from voxdesk.cli.options import add_model_options, load_engine
 from voxdesk.errors import InvalidRequestError
+from voxdesk.server.limits import DEFAULT_PORT, LOCAL_HOSTS, ServerLimits
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-# Plain copies of voxdesk.server's defaults: importing it (FastAPI, pydantic) here would slow
-# every `voxdesk` command down. tests/test_first_run.py checks they still match.
-DEFAULT_PORT = 7861
-DEFAULT_MAX_TEXT_CHARS = 20_000
-DEFAULT_MAX_UPLOAD_MB = 10.0
-DEFAULT_QUEUE = 4
+DEFAULTS = ServerLimits()  # (voxdesk.server.app would load FastAPI for every command)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,17 +25,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="require 'Authorization: Bearer KEY' (mandatory off localhost)")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                         help="allow browser pages from ORIGIN (repeatable; default: none)")
-    parser.add_argument("--max-text-chars", type=int, default=DEFAULT_MAX_TEXT_CHARS)
+    parser.add_argument("--max-text-chars", type=int, default=DEFAULTS.max_text_chars)
     parser.add_argument("--max-upload-mb", type=float,
-                        default=DEFAULT_MAX_UPLOAD_MB)
-    parser.add_argument("--queue", type=int, default=DEFAULT_QUEUE, metavar="N",
+                        default=DEFAULTS.max_upload_bytes / 1024 / 1024)
+    parser.add_argument("--queue", type=int, default=DEFAULTS.max_waiting, metavar="N",
                         help="requests that may wait behind the one being spoken (then 503)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from voxdesk.server import run_server
-    from voxdesk.server.app import ServerLimits
 
     if args.host not in LOCAL_HOSTS and not args.api_key:
         raise InvalidRequestError(f"Listening on {args.host} exposes the API to the network.",

@@ -9,9 +9,7 @@ import time
 from dataclasses import dataclass
 
 from voxdesk.engine import Engine
-from voxdesk.server.app import ServerLimits, create_app
-
-DEFAULT_PORT = 7861
+from voxdesk.server.limits import DEFAULT_PORT, ServerLimits
 
 
 @dataclass
@@ -35,6 +33,8 @@ class ServerHandle:
 def _config(engine: Engine, host: str, port: int, limits: ServerLimits, api_key: str | None,
             cors_origins: tuple[str, ...]):  # noqa: ANN202 - uvicorn.Config
     import uvicorn
+
+    from voxdesk.server.app import create_app  # FastAPI: only when a server starts
 
     app = create_app(engine, limits, api_key, cors_origins)
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,

@@ -34,6 +34,7 @@ from voxdesk.errors import ReferenceAudioError, VoxDeskError
 from voxdesk.server import websocket
 from voxdesk.server.bridge import stream_chunks
 from voxdesk.server.service import (
+    DEFAULT_PARAMS,
     KEY_HINT,
     HttpError,
     ServerLimits,
@@ -48,7 +49,6 @@ from voxdesk.server.wav_stream import complete_wav, flac, pcm16, wav_header
 from voxdesk.voices.store import VoiceStore
 
 __all__ = ["ServerLimits", "create_app"]  # ServerLimits: from its old home too
-_DEFAULTS = SynthesisParams()
 
 
 # Form fields of the original API, with the ranges SynthesisParams accepts. (Module level:
@@ -65,9 +65,10 @@ Seed = Annotated[int | None, Form(ge=0, le=2**63 - 1)]
 StreamFormat = Annotated[Literal["wav", "pcm"], Form()]
 
 
-def form_params(cfg_value: Cfg = _DEFAULTS.cfg_value,
-                inference_timesteps: Steps = _DEFAULTS.inference_timesteps,
-                min_len: MinLen = _DEFAULTS.min_len, max_len: MaxLen = _DEFAULTS.max_len,
+def form_params(cfg_value: Cfg = DEFAULT_PARAMS.cfg_value,
+                inference_timesteps: Steps = DEFAULT_PARAMS.inference_timesteps,
+                min_len: MinLen = DEFAULT_PARAMS.min_len,
+                max_len: MaxLen = DEFAULT_PARAMS.max_len,
                 normalize: Flag = False, denoise: Flag = False, seed: Seed = None
                 ) -> SynthesisParams:
     """The generation fields both form routes take (one dependency, documented once)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import hmac
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceReference
@@ -17,20 +16,13 @@ from voxdesk.errors import (
     VoxDeskError,
 )
 from voxdesk.server.bridge import Admission, Busy
+from voxdesk.server.limits import ServerLimits
 from voxdesk.voices.errors import VoiceNotFoundError
 from voxdesk.voices.store import VoiceStore
 
 RETRY_AFTER_S = 2
 DEFAULT_PARAMS = SynthesisParams()
 KEY_HINT = "Send 'Authorization: Bearer KEY' (WebSocket clients may add ?api_key=KEY instead)."
-
-
-@dataclass(frozen=True)
-class ServerLimits:
-    max_text_chars: int = 20_000  # a few minutes of speech per request
-    max_upload_bytes: int = 10 * 1024 * 1024
-    max_upload_seconds: float = 60.0
-    max_waiting: int = 4  # requests queued behind the one generating
 
 
 class HttpError(Exception):

@@ -30,6 +30,7 @@ Requests take the same place in the queue (Admission) and obey the same limits a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import logging
@@ -40,7 +41,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from voxdesk.engine import SynthesisRequest, SynthesisStream
+from voxdesk.engine import SynthesisParams, SynthesisRequest, SynthesisStream
 from voxdesk.errors import VoxDeskError
 from voxdesk.server.bridge import stream_chunks
 from voxdesk.server.service import (
@@ -58,8 +59,7 @@ log = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
 STOP_WAIT_S = 30.0  # longest a model step may take before "cancelled" is sent anyway
-PARAM_FIELDS = ("cfg_value", "inference_timesteps", "min_len", "max_len", "normalize",
-                "denoise", "seed")
+PARAM_FIELDS = tuple(f.name for f in dataclasses.fields(SynthesisParams))
 RequestId = str | int | None
 
 
