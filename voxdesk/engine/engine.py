@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from voxdesk.engine.model import LoadedModel, ModelInfo, load_model, warm_up_audio_loading
-from voxdesk.engine.request import SynthesisRequest, VoiceReference
+from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
 from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
 from voxdesk.errors import (
@@ -202,8 +202,7 @@ class Engine:
     def prepare_voice(self, voice: VoiceReference, denoise: bool = False) -> bool:
         """Encode ``voice`` now (when a person picks it), so that Play does not wait for it.
         Returns whether it was cached already. Raises ReferenceAudioError."""
-        request = SynthesisRequest("-", voice)
-        request = dataclasses.replace(request, params=request.params.replace(denoise=denoise))
+        request = SynthesisRequest("-", voice, SynthesisParams(denoise=denoise))
         stats = SynthesisStats(sample_rate=self.sample_rate, segments=0)
         with self._generation_slot(threading.Event()):
             self._voice_prompt(request, stats)
