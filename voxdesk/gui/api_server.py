@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from voxdesk.cli.serve import LOCAL_HOSTS
 from voxdesk.engine import Engine
+from voxdesk.gui.forms import add_labelled_row
+from voxdesk.server.limits import LOCAL_HOSTS
 from voxdesk.settings import ServerSettings
 
-if TYPE_CHECKING:  # importing it for real loads FastAPI: only when the API is switched on
+if TYPE_CHECKING:  # imported when the API is first switched on
     from voxdesk.server import ServerHandle
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,8 @@ class ServerSection(QGroupBox):
         self.port = QSpinBox()
         self.port.setRange(1024, 65535)
         self.port.setValue(min(max(server.port, 1024), 65535))
-        self.port.setAccessibleName("API port")
-        self.port.setToolTip("The TCP port the API listens on.")
-        label = QLabel("API &port:")
-        label.setBuddy(self.port)
-        form.addRow(label, self.port)
+        add_labelled_row(form, "API &port:", self.port, "API port",
+                         "The TCP port the API listens on.")
         self.network = QCheckBox("Let other &computers use it (needs a key)")
         self.network.setAccessibleName("Serve to the network")
         self.network.setToolTip("Listen on every network address instead of this computer "
@@ -74,13 +72,10 @@ class ServerSection(QGroupBox):
         form.addRow(self.network)
         self.api_key = QLineEdit(server.api_key)
         self.api_key.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
-        self.api_key.setAccessibleName("API key")
         self.api_key.setPlaceholderText("none")
-        self.api_key.setToolTip("A secret clients send as a bearer token (required for the "
-                                "network; optional on this computer).")
-        label = QLabel("API ke&y:")
-        label.setBuddy(self.api_key)
-        form.addRow(label, self.api_key)
+        add_labelled_row(form, "API ke&y:", self.api_key, "API key",
+                         "A secret clients send as a bearer token (required for the network; "
+                         "optional on this computer).")
         self.address = QLabel()
         self.address.setAccessibleName("API address")
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -9,13 +9,13 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSpinBox,
     QWidget,
 )
 
 from voxdesk.engine import SynthesisParams
+from voxdesk.gui.forms import add_labelled_row
 
 DEFAULTS = SynthesisParams()
 RANGES = SynthesisParams.RANGES
@@ -37,31 +37,31 @@ class ParamsPanel(QGroupBox):
         self.cfg.setDecimals(1)
         self.cfg.setSingleStep(0.1)
         self.cfg.setRange(*RANGES["cfg_value"])
-        self._add(form, "&CFG value:", self.cfg, "CFG value",
-                  "Classifier-free guidance: how closely the speech follows the text and the "
-                  "voice. Higher is more faithful but can sound strained; lower is looser.",
-                  DEFAULTS.cfg_value)
+        add_labelled_row(form, "&CFG value:", self.cfg, "CFG value", _with_default(
+            "Classifier-free guidance: how closely the speech follows the text and the voice. "
+            "Higher is more faithful but can sound strained; lower is looser.",
+            DEFAULTS.cfg_value))
 
         self.steps = QSpinBox()
         self.steps.setRange(*RANGES["inference_timesteps"])
-        self._add(form, "&Inference timesteps:", self.steps, "Inference timesteps",
-                  "Diffusion steps per chunk of audio: more gives cleaner audio but takes "
-                  "longer, so the first sound comes later.", DEFAULTS.inference_timesteps)
+        add_labelled_row(form, "&Inference timesteps:", self.steps, "Inference timesteps",
+                         _with_default("Diffusion steps per chunk of audio: more gives cleaner "
+                                       "audio but takes longer, so the first sound comes later.",
+                                       DEFAULTS.inference_timesteps))
 
         self.min_len = QSpinBox()
         self.min_len.setRange(*RANGES["min_len"])
         self.min_len.setSuffix(" steps")
-        self._add(form, "Mi&n length:", self.min_len, "Min length",
-                  f"The least audio generated for each sentence, in steps of {STEP_MS} ms.",
-                  DEFAULTS.min_len)
+        add_labelled_row(form, "Mi&n length:", self.min_len, "Min length", _with_default(
+            f"The least audio generated for each sentence, in steps of {STEP_MS} ms.",
+            DEFAULTS.min_len))
 
         self.max_len = QSpinBox()
         self.max_len.setRange(*RANGES["max_len"])
         self.max_len.setSuffix(" steps")
-        self._add(form, "Ma&x length:", self.max_len, "Max length",
-                  f"The most audio generated for each sentence, in steps of {STEP_MS} ms: a "
-                  "safety limit that stops a sentence the model does not end by itself.",
-                  DEFAULTS.max_len)
+        add_labelled_row(form, "Ma&x length:", self.max_len, "Max length", _with_default(
+            f"The most audio generated for each sentence, in steps of {STEP_MS} ms: a safety "
+            "limit that stops a sentence the model does not end by itself.", DEFAULTS.max_len))
 
         self.normalize = QCheckBox("Nor&malize text")
         self.normalize.setAccessibleName("Normalize text")
@@ -79,9 +79,9 @@ class ParamsPanel(QGroupBox):
         self.seed = QSpinBox()
         self.seed.setRange(SEED_RANDOM, 2**31 - 1)
         self.seed.setSpecialValueText("Random")
-        self._add(form, "S&eed:", self.seed, "Seed",
-                  "The same seed, text, voice and settings give exactly the same audio; "
-                  "Random gives a new take each time.", "Random")
+        add_labelled_row(form, "S&eed:", self.seed, "Seed", _with_default(
+            "The same seed, text, voice and settings give exactly the same audio; Random gives "
+            "a new take each time.", "Random"))
 
         self.reset_button = QPushButton("&Reset to defaults")
         self.reset_button.setToolTip("Put every synthesis setting back to VoxCPM's default.")
@@ -96,16 +96,6 @@ class ParamsPanel(QGroupBox):
             spin.valueChanged.connect(self._on_change)
         for box in (self.normalize, self.denoise):
             box.toggled.connect(self._on_change)
-
-    @staticmethod
-    def _add(form: QFormLayout, label: str, widget: QWidget, name: str, tip: str,
-             default: object) -> None:
-        widget.setAccessibleName(name)
-        widget.setToolTip(f"{tip} Default: {default}.")
-        text = QLabel(label)
-        text.setBuddy(widget)
-        text.setToolTip(widget.toolTip())
-        form.addRow(text, widget)
 
     def params(self) -> SynthesisParams:
         seed = self.seed.value()
@@ -147,3 +137,7 @@ class ParamsPanel(QGroupBox):
             else:
                 self.max_len.setValue(self.min_len.value())
         self.changed.emit()
+
+
+def _with_default(tip: str, default: object) -> str:
+    return f"{tip} Default: {default}."

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox, QWidget
 
+from voxdesk.gui.forms import add_labelled_row
 from voxdesk.settings import PlaybackSettings
 
 #: PlaybackSettings.when_slow -> what a person reads.
@@ -21,27 +22,22 @@ class PlaybackSection(QGroupBox):
         super().__init__("When the model is slower than speech", parent)
         form = QFormLayout(self)
         self.when_slow = QComboBox()
-        self.when_slow.setAccessibleName("When the model is slow")
-        self.when_slow.setToolTip(
+        for mode, label in CHOICES.items():
+            self.when_slow.addItem(label, mode)
+        self.when_slow.setCurrentIndex(max(0, self.when_slow.findData(playback.when_slow)))
+        add_labelled_row(
+            form, "&When it is slow:", self.when_slow, "When the model is slow",
             "On a CPU or a slow GPU the model makes audio more slowly than it is spoken. "
             "Pausing between sentences holds each one back until it can play without gaps; "
             "lowering the quality uses fewer diffusion steps instead; playing at once starts "
             "soonest but breaks words apart.")
-        for mode, label in CHOICES.items():
-            self.when_slow.addItem(label, mode)
-        self.when_slow.setCurrentIndex(max(0, self.when_slow.findData(playback.when_slow)))
-        label = QLabel("&When it is slow:")
-        label.setBuddy(self.when_slow)
-        form.addRow(label, self.when_slow)
 
         self.min_steps = QSpinBox()
         self.min_steps.setRange(1, 100)
         self.min_steps.setValue(playback.min_steps)
-        self.min_steps.setAccessibleName("Fewest diffusion steps")
-        self.min_steps.setToolTip("The lowest quality (diffusion steps) used to keep up.")
-        label = QLabel("Fewest &diffusion steps:")
-        label.setBuddy(self.min_steps)
-        form.addRow(label, self.min_steps)
+        add_labelled_row(form, "Fewest &diffusion steps:", self.min_steps,
+                         "Fewest diffusion steps",
+                         "The lowest quality (diffusion steps) used to keep up.")
         self.when_slow.currentIndexChanged.connect(self._update)
         self._update()
 

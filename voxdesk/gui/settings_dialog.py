@@ -17,6 +17,7 @@ from voxdesk.audio.devices import OutputDevice, list_output_devices
 from voxdesk.errors import VoxDeskError
 from voxdesk.gui.api_server import ServerSection
 from voxdesk.gui.desktop_settings import DesktopSection
+from voxdesk.gui.forms import add_labelled_row
 from voxdesk.gui.playback_settings import PlaybackSection
 from voxdesk.settings import DesktopSettings, PlaybackSettings, ServerSettings
 
@@ -37,12 +38,9 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
 
         self.device = QComboBox()
-        self.device.setAccessibleName("Output device")
-        self.device.setToolTip("Where speech is played. System default follows the desktop's "
-                               "sound settings.")
-        label = QLabel("&Output device:")
-        label.setBuddy(self.device)
-        form.addRow(label, self.device)
+        add_labelled_row(form, "&Output device:", self.device, "Output device",
+                         "Where speech is played. System default follows the desktop's sound "
+                         "settings.")
         self.note = QLabel()
         self.note.setWordWrap(True)
         form.addRow(self.note)

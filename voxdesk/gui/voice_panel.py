@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from voxdesk.engine import VoiceReference
 from voxdesk.errors import ReferenceAudioError, VoxDeskError
+from voxdesk.gui.forms import add_labelled_row
 from voxdesk.gui.text_editor import AUDIO_SUFFIXES, local_files
 from voxdesk.settings import VoiceSettings
 from voxdesk.voices.errors import VoiceNotFoundError
@@ -64,24 +65,18 @@ class VoicePanel(QGroupBox):
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.combo = QComboBox()
-        self.combo.setAccessibleName("Voice")
-        self.combo.setToolTip("The voice to speak in: the model's own, a saved voice profile, "
-                              "or a short recording (reference clip) to clone.")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(12)
-        label = QLabel("&Voice:")
-        label.setBuddy(self.combo)
-        form.addRow(label, self.combo)
+        add_labelled_row(form, "&Voice:", self.combo, "Voice",
+                         "The voice to speak in: the model's own, a saved voice profile, or a "
+                         "short recording (reference clip) to clone.")
 
         self.prompt = QLineEdit()
-        self.prompt.setAccessibleName("Prompt text")
         self.prompt.setPlaceholderText("Transcript (optional)")
-        self.prompt.setToolTip("The transcript of the reference clip. With it, the model "
-                               "continues the clip (closest match); without it, VoxCPM2 clones "
-                               "from the sound of the clip alone.")
-        label = QLabel("Prompt &text:")
-        label.setBuddy(self.prompt)
-        form.addRow(label, self.prompt)
+        add_labelled_row(form, "Prompt &text:", self.prompt, "Prompt text",
+                         "The transcript of the reference clip. With it, the model continues "
+                         "the clip (closest match); without it, VoxCPM2 clones from the sound "
+                         "of the clip alone.")
 
         self.choose_button = QPushButton("Choose c&lip…")
         self.choose_button.setToolTip("Pick a recording of the voice to clone (3-20 s of clear "
