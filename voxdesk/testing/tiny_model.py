@@ -1,13 +1,16 @@
-"""Build a random-weight VoxCPM2 model directory offline, from the voxcpm package's own classes.
+"""Build a random-weight VoxCPM model directory offline, from the voxcpm package's own classes.
 
     python -m voxdesk.testing.tiny_model DIR               # ~2 M parameters, CPU in seconds
     python -m voxdesk.testing.tiny_model DIR --full-size   # VoxCPM2's real architecture, 2.2 B
+    python -m voxdesk.testing.tiny_model DIR --full-size --architecture voxcpm1.5  # or voxcpm-0.5b
 
 The directory has exactly the layout ``VoxCPM.from_pretrained(DIR)`` loads (config.json,
 tokenizer files, model.safetensors, audiovae.safetensors), so tests and benchmarks run the real
 loading and generation code. Random weights make noise, not speech: use it to test plumbing,
 timing and formats. The full-size variant computes exactly as much as the real model per step
-(compute does not depend on weight values), which is how speed is measured without the weights.
+(compute does not depend on weight values) and is stored in the real checkpoints' bfloat16, so
+it loads in the dtype the real model would: that is how each catalogue model's speed is measured
+without its weights. ``--layers N`` keeps the real widths with fewer layers (fast tests).
 
 ``--stop-never`` zeroes the stop head, so generation always runs to ``max_len`` steps: a
 deterministic length for tests (the random stop head otherwise ends after a few steps).
@@ -54,37 +57,108 @@ def _lm_config(
     }
 
 
-def model_config(vocab_size: int, full_size: bool) -> dict[str, Any]:
-    """config.json for a VoxCPM2 model: tiny, or with the published VoxCPM2 dimensions."""
-    if full_size:
-        lm = _lm_config(2048, 28, 16, 2, 6144, 128, vocab_size)
-        local = {"hidden_dim": 1024, "ffn_dim": 4096, "num_heads": 16, "num_layers": 12,
-                 "kv_channels": 128}
-        residual_layers = 8
-        vae: dict[str, Any] = {}  # the package's default audio VAE is VoxCPM2's
-    else:
-        lm = _lm_config(64, 2, 2, 1, 128, 32, vocab_size)
-        local = {"hidden_dim": 64, "ffn_dim": 128, "num_heads": 2, "num_layers": 1,
-                 "kv_channels": 32}
-        residual_layers = 1
+#: The catalogue's architectures, by the name ``--architecture`` takes.
+ARCHITECTURES = ("voxcpm2", "voxcpm1.5", "voxcpm-0.5b")
+
+#: The real checkpoints' MiniCPM4 vocabulary (``lm_config.vocab_size`` of VoxCPM2's config.json,
+#: the same tokenizer in all three): full-size models get an embedding table this big, so their
+#: memory matches; the character-level test tokenizer uses only its first rows.
+REAL_VOCAB_SIZE = 73448
+
+
+def _full_size(architecture: str) -> dict[str, Any]:
+    """The dimensions of the published checkpoints' config.json, per architecture.
+
+    Where each number comes from:
+    - VoxCPM2: openbmb/VoxCPM2 config.json (as mirrored on the hub, e.g. mlx-community/VoxCPM2-4bit):
+      LM 2048 wide, 28 layers, 16 heads, 2 KV heads, FFN 6144, head 128; residual LM 8 layers;
+      local encoder / DiT 1024 wide, 12 layers, FFN 4096, 16 heads; FSQ 512; patch 4; audio VAE
+      = voxcpm's AudioVAEConfigV2 defaults (16 kHz in, 48 kHz out, decoder 2048).
+    - VoxCPM-0.5B: openbmb/VoxCPM-0.5B config.json (mirrored as callgg/voxcpm-bf16): LM 1024
+      wide, 24 layers, 16 heads, 2 KV heads, FFN 4096 (head 64); and llama.cpp-omni's VoxCPM
+      table (tools/omni/voxcpm2/README.md): residual LM 6 layers, encoder / DiT 4 + 4 layers
+      1024 wide, patch 2, FSQ 256, audio VAE 16 kHz with decoder 1536 (= voxcpm's
+      AudioVAEConfig defaults: rates 2-5-8-8).
+    - VoxCPM1.5: the same MiniCPM4 LM as 0.5B; llama.cpp-omni's table: residual LM 8 layers,
+      encoder / DiT 8 + 8 layers 1024 wide, patch 4, FSQ 256, audio VAE 44.1 kHz with decoder
+      2048; the VAE's rates 2-3-6-7-7 (hop 1764 = 25 latent frames a second, as 16 kHz / 640
+      in 0.5B) from the 44.1 kHz AudioVAE of the VoxCPM1.5 ports (mlx-voxcpm-swift).
+    Local encoder / DiT FFN 4096 and 16 heads are voxcpm's VoxCPMEncoderConfig defaults.
+    """
+    local = {"hidden_dim": 1024, "ffn_dim": 4096, "num_heads": 16}
+    if architecture == "voxcpm2":
+        return {"lm": (2048, 28, 16, 2, 6144, 128), "residual_layers": 8,
+                "local": {**local, "num_layers": 12, "kv_channels": 128}, "patch_size": 4,
+                "fsq": 512, "vae": {}}
+    lm = (1024, 24, 16, 2, 4096, 64)
+    if architecture == "voxcpm1.5":
+        return {"lm": lm, "residual_layers": 8, "local": {**local, "num_layers": 8},
+                "patch_size": 4, "fsq": 256,
+                "vae": {"encoder_dim": 128, "encoder_rates": [2, 3, 6, 7, 7], "latent_dim": 64,
+                        "decoder_dim": 2048, "decoder_rates": [7, 7, 6, 3, 2],
+                        "sample_rate": 44100}}
+    if architecture == "voxcpm-0.5b":
+        return {"lm": lm, "residual_layers": 6, "local": {**local, "num_layers": 4},
+                "patch_size": 2, "fsq": 256,
+                "vae": {"encoder_dim": 128, "encoder_rates": [2, 5, 8, 8], "latent_dim": 64,
+                        "decoder_dim": 1536, "decoder_rates": [8, 8, 5, 2],
+                        "sample_rate": 16000}}
+    raise ValueError(f"unknown architecture {architecture!r}; choose from {ARCHITECTURES}")
+
+
+def _tiny(architecture: str) -> dict[str, Any]:
+    local = {"hidden_dim": 64, "ffn_dim": 128, "num_heads": 2, "num_layers": 1,
+             "kv_channels": 32}
+    if architecture == "voxcpm2":
         # Decoder channels halve at each of the six stages: 256 is the smallest that works.
-        vae = {"encoder_dim": 16, "decoder_dim": 256, "cond_dim": 16}
+        vae: dict[str, Any] = {"encoder_dim": 16, "decoder_dim": 256, "cond_dim": 16}
+    elif architecture == "voxcpm1.5":
+        vae = {"encoder_dim": 16, "encoder_rates": [2, 3, 6, 7, 7], "latent_dim": 64,
+               "decoder_dim": 128, "decoder_rates": [7, 7, 6, 3, 2], "sample_rate": 44100}
+    else:
+        vae = {"encoder_dim": 16, "encoder_rates": [2, 5, 8, 8], "latent_dim": 64,
+               "decoder_dim": 128, "decoder_rates": [8, 8, 5, 2], "sample_rate": 16000}
+    return {"lm": (64, 2, 2, 1, 128, 32), "residual_layers": 1, "local": local,
+            "patch_size": 2 if architecture == "voxcpm-0.5b" else 4,
+            "fsq": 64, "vae": vae}
+
+
+def model_config(vocab_size: int, full_size: bool, architecture: str = "voxcpm2",
+                 layers: int | None = None) -> dict[str, Any]:
+    """config.json for a model of ``architecture``: tiny, or with the published dimensions.
+
+    ``layers`` caps every stack's depth (LM, residual LM, encoder, DiT) and keeps the widths:
+    a test can then build a full-width model in seconds."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}; choose from {ARCHITECTURES}")
+    dims = _full_size(architecture) if full_size else _tiny(architecture)
+    hidden, lm_layers, heads, kv_heads, ffn, head_dim = dims["lm"]
+    residual_layers, local = dims["residual_layers"], dict(dims["local"])
+    if layers is not None:
+        lm_layers, residual_layers = min(lm_layers, layers), min(residual_layers, layers)
+        local["num_layers"] = min(local["num_layers"], layers)
+    if full_size:
+        vocab_size = max(vocab_size, REAL_VOCAB_SIZE)
+    is_v2 = architecture == "voxcpm2"
+    audio_vae = ({"latent_dim": 64, "sample_rate": 16000, "out_sample_rate": 48000, **dims["vae"]}
+                 if is_v2 else dims["vae"])
     return {
-        "architecture": "voxcpm2",
-        "lm_config": lm,
-        "patch_size": 4,
+        "architecture": "voxcpm2" if is_v2 else "voxcpm",
+        "lm_config": _lm_config(hidden, lm_layers, heads, kv_heads, ffn, head_dim, vocab_size),
+        "patch_size": dims["patch_size"],
         "feat_dim": 64,
         "residual_lm_num_layers": residual_layers,
-        "scalar_quantization_latent_dim": 64 if not full_size else 512,
+        "scalar_quantization_latent_dim": dims["fsq"],
         "scalar_quantization_scale": 9,
         "encoder_config": dict(local),
         "dit_config": {**local, "cfm_config": {"solver": "euler", "sigma_min": 1e-6,
                                                "inference_cfg_rate": 2.0}},
-        "audio_vae_config": {"latent_dim": 64, "sample_rate": 16000, "out_sample_rate": 48000,
-                             **vae},
-        "max_length": 8192,
+        "audio_vae_config": audio_vae,
+        "max_length": 8192 if is_v2 else 4096,
         "device": "cpu",
-        "dtype": "float32",
+        # The real checkpoints are bfloat16: a full-size model is too, so it loads in the dtype
+        # the loader picks for real weights. (The tiny one stays float32: exact test figures.)
+        "dtype": "bfloat16" if full_size else "float32",
     }
 
 
@@ -125,31 +199,62 @@ def write_tokenizer(directory: Path) -> int:
     return len(vocab)
 
 
+def _instantiate(config: dict[str, Any], directory: Path) -> Any:
+    """The voxcpm model object for ``config``, with random weights, on the CPU."""
+    from transformers import LlamaTokenizerFast
+
+    tokenizer = LlamaTokenizerFast.from_pretrained(str(directory))
+    if config["architecture"] == "voxcpm2":
+        from voxcpm.model.voxcpm2 import VoxCPM2Model, VoxCPMConfig
+        from voxcpm.modules.audiovae import AudioVAEConfigV2, AudioVAEV2
+
+        vae = AudioVAEV2(config=AudioVAEConfigV2.model_validate(config["audio_vae_config"]))
+        return VoxCPM2Model(VoxCPMConfig.model_validate(config), tokenizer, vae, device="cpu")
+    from voxcpm.model.voxcpm import VoxCPMConfig as VoxCPM1Config
+    from voxcpm.model.voxcpm import VoxCPMModel
+    from voxcpm.modules.audiovae import AudioVAE, AudioVAEConfig
+
+    vae = AudioVAE(config=AudioVAEConfig.model_validate(config["audio_vae_config"]))
+    return VoxCPMModel(VoxCPM1Config.model_validate(config), tokenizer, vae, device="cpu")
+
+
 def build(directory: str | Path, full_size: bool = False, stop_never: bool = False,
-          seed: int = 0) -> Path:
-    """Write a random-weight model to ``directory`` (created if needed) and return its path."""
+          seed: int = 0, architecture: str = "voxcpm2", layers: int | None = None,
+          stop_early: bool = False) -> Path:
+    """Write a random-weight model to ``directory`` (created if needed) and return its path.
+
+    ``stop_never``: generation always runs to max_len; ``stop_early``: it always ends right
+    after min_len steps (even where a route cannot set max_len, e.g. OpenAI's)."""
+    import contextlib
+    import io
+
     import torch
     from safetensors.torch import save_file
-    from transformers import LlamaTokenizerFast
-    from voxcpm.model.voxcpm2 import VoxCPM2Model, VoxCPMConfig
-    from voxcpm.modules.audiovae import AudioVAEConfigV2, AudioVAEV2
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     vocab_size = write_tokenizer(directory)
-    config = model_config(vocab_size, full_size)
+    config = model_config(vocab_size, full_size, architecture, layers)
     (directory / "config.json").write_text(json.dumps(config, indent=2))
 
     torch.manual_seed(seed)
-    parsed = VoxCPMConfig.model_validate(config)
-    audio_vae = AudioVAEV2(config=AudioVAEConfigV2.model_validate(config["audio_vae_config"]))
-    tokenizer = LlamaTokenizerFast.from_pretrained(str(directory))
-    model = VoxCPM2Model(parsed, tokenizer, audio_vae, device="cpu")
+    with contextlib.redirect_stderr(io.StringIO()):  # voxcpm prints its device choice
+        model = _instantiate(config, directory)
     if stop_never:
         torch.nn.init.zeros_(model.stop_head.weight)
+    elif stop_early:  # a constant "stop" verdict: logits (0, positive) whatever the state
+        with torch.no_grad():
+            model.stop_proj.weight.zero_()
+            model.stop_proj.bias.fill_(1.0)
+            model.stop_head.weight.zero_()
+            model.stop_head.weight[1].fill_(1.0)
+    # Saved in the config's dtype like the real checkpoints (the audio VAE stays float32).
+    dtype = getattr(torch, config["dtype"])
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     vae_state = {k[len("audio_vae."):]: v for k, v in state.items() if k.startswith("audio_vae.")}
-    lm_state = {k: v for k, v in state.items() if not k.startswith("audio_vae.")}
+    lm_state = {k: v.to(dtype) if v.is_floating_point() else v
+                for k, v in state.items() if not k.startswith("audio_vae.")}
+    del model, state
     save_file(lm_state, str(directory / "model.safetensors"))
     save_file(vae_state, str(directory / "audiovae.safetensors"))
     return directory
@@ -158,17 +263,27 @@ def build(directory: str | Path, full_size: bool = False, stop_never: bool = Fal
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m voxdesk.testing.tiny_model",
-        description="Build a random-weight VoxCPM2 model directory (noise, not speech).",
+        description="Build a random-weight VoxCPM model directory (noise, not speech).",
     )
     parser.add_argument("directory", help="where to write the model (created if missing)")
     parser.add_argument("--full-size", action="store_true",
-                        help="use VoxCPM2's real dimensions (2.2 B parameters, ~9 GB)")
+                        help="use the real dimensions of the architecture (VoxCPM2: 2.2 B "
+                        "parameters, ~5 GB in bfloat16)")
+    parser.add_argument("--architecture", choices=ARCHITECTURES, default="voxcpm2",
+                        help="which catalogue model's architecture (default voxcpm2)")
+    parser.add_argument("--layers", type=int, metavar="N",
+                        help="at most N layers per stack, widths unchanged (for fast tests)")
     parser.add_argument("--stop-never", action="store_true",
                         help="zero the stop head: every generation runs to max_len steps")
+    parser.add_argument("--stop-early", action="store_true",
+                        help="the stop head always fires: every generation ends after min_len")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.layers is not None and args.layers < 1:
+        parser.error("--layers must be at least 1")
     path = build(args.directory, full_size=args.full_size, stop_never=args.stop_never,
-                 seed=args.seed)
+                 seed=args.seed, architecture=args.architecture, layers=args.layers,
+                 stop_early=args.stop_early)
     print(path)
     return 0
 
