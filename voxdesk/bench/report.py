@@ -37,6 +37,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "stop_latency": ("stop -> aborted", "s"),
     "stop_heard": ("stop -> silent", "s"),
     "stop_to_idle": ("stop -> idle", "s"),
+    "first_byte": ("first byte", "s"),
+    "bytes": ("bytes", "n"),
 }
 COLUMNS = ("n", "min", "median", "p95", "max")
 
@@ -72,6 +74,12 @@ def table(environment: dict[str, Any], results: list[ScenarioResult]) -> str:
             + ("" if end is None else f", {end:.1f} at the end")
             + (" (other programs competed for the CPU: figures are slower and noisier)"
                if busy else ""))
+    return "\n".join(lines + [results_table(results)])
+
+
+def results_table(results: list[ScenarioResult]) -> str:
+    """Each scenario's figures (summaries, ratios, notes): the table under the header."""
+    lines: list[str] = []
     for result in results:
         lines += ["", f"{result.name}: {result.description}"]
         if result.skipped:

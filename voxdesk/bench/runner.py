@@ -21,13 +21,17 @@ from voxdesk.errors import InvalidRequestError
 def resolve_scenarios(names: list[str]) -> list[str]:
     if not names:
         return ["quick"]
-    if "all" in names:
-        return list(SCENARIOS)
+    if "all" in names:  # the in-process ones: `server` loads a second model, so runs alone
+        return [name for name, scenario in SCENARIOS.items() if scenario.in_process]
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         raise InvalidRequestError(f"Unknown scenario {unknown[0]!r}.",
                                   f"Choose from: {', '.join(SCENARIOS)}, all.")
-    return list(dict.fromkeys(names))  # in the order given, each once
+    chosen = list(dict.fromkeys(names))  # in the order given, each once
+    if len(chosen) > 1 and any(not SCENARIOS[name].in_process for name in chosen):
+        raise InvalidRequestError("The server scenario runs on its own.",
+                                  "Run `voxdesk bench server` separately from the others.")
+    return chosen
 
 
 def _warm_up(bench: Bench) -> None:

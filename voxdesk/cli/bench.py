@@ -20,6 +20,9 @@ _SCENARIO_HELP = """scenarios (default: quick; `all` runs every one):
   voice-cache  first chunk with a cloned voice, first use vs cached
   guard        seams and underruns with the real-time guard off and on
   gui          event-loop stalls in the window while speaking, and stop latency
+  server       the seed's HTTP comparison against `voxdesk serve` (started on a free local
+               port, or --url): first byte / first audio / total, streaming vs complete file,
+               default and cloned voice, /v1/audio/speech and the WebSocket. Runs on its own.
 
 With a random-weight model (python -m voxdesk.testing.tiny_model DIR [--full-size]) the
 stop head is random: force the length with --min-len N --max-len N."""
@@ -61,6 +64,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="maximum generation steps per sentence")
     params.add_argument("--seed", type=int, metavar="N")
     add_realtime_options(parser)
+    server = parser.add_argument_group("server scenario")
+    server.add_argument("--url", metavar="URL",
+                        help="measure the voxdesk serve at URL instead of starting one")
+    server.add_argument("--api-key", metavar="KEY", help="the server's API key, if it has one")
+    server.add_argument("--start-timeout", type=float, default=600.0, metavar="S",
+                        help="how long the started server may take to load (default 600 s)")
     parser.set_defaults(func=run)
 
 
@@ -85,6 +94,16 @@ def run(args: argparse.Namespace) -> int:
         output_device=args.output_device, params=params, voice=voice,
         policy=policy_from_args(args), repeat_texts=repeat_texts,
     )
-    run_bench(options, resolve_scenarios(args.scenarios), args.json, args.plot,
-              show_progress=not args.quiet)
+    names = resolve_scenarios(args.scenarios)
+    if names == ["server"]:
+        from voxdesk.bench.scenarios.server import ServerBenchOptions, run_server_bench
+
+        if args.plot is not None:
+            raise InvalidRequestError("--plot is not available for the server scenario.")
+        if args.start_timeout <= 0:
+            raise InvalidRequestError("--start-timeout must be positive.")
+        run_server_bench(ServerBenchOptions(options, args.url, args.api_key, args.start_timeout),
+                         args.json, show_progress=not args.quiet)
+        return 0
+    run_bench(options, names, args.json, args.plot, show_progress=not args.quiet)
     return 0

@@ -252,7 +252,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         info = engine.info
         return {"status": "ok", "model_loaded": True, "model_id": info.model_id,
                 "device": info.device, "device_name": info.device_name,
-                "sample_rate": info.sample_rate, "version": __version__,
+                "dtype": info.dtype, "sample_rate": info.sample_rate, "version": __version__,
                 "busy": engine.busy, "queued": admission.admitted}
 
     @app.get("/api/gpu/status")

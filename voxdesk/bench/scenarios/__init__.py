@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from voxdesk.bench.context import Bench
 from voxdesk.bench.result import ScenarioResult
-from voxdesk.bench.scenarios import comparison, gui, latency, realtime
+from voxdesk.bench.scenarios import comparison, gui, latency, realtime, server
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,8 @@ class Scenario:
     name: str
     units: Callable[[Bench], int]  # measured calls, for the progress bar
     run: Callable[[Bench], ScenarioResult]
+    #: False: measures a server process with its own model (run alone, not in `all`).
+    in_process: bool = True
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -28,5 +30,6 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("voice-cache", latency.voice_cache_units, latency.voice_cache),
         Scenario("guard", realtime.guard_units, realtime.guard),
         Scenario("gui", gui.gui_units, gui.gui),
+        Scenario(server.NAME, lambda bench: 0, server.in_process, in_process=False),
     )
 }
