@@ -10,33 +10,24 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import av
 import numpy as np
-import soundfile
 
+from voxdesk.audio.encode import AudioFormat, ChapterMark, Encoder, format_for_path
 from voxdesk.errors import ExportError
 
-#: encoding name -> (libsndfile container, subtype)
-ENCODINGS = {
-    "pcm16": ("WAV", "PCM_16"),
-    "float32": ("WAV", "FLOAT"),
-    "flac": ("FLAC", "PCM_16"),
-}
 PARTIAL_SUFFIX = ".partial"
 
 
-def encoding_for(path: Path, requested: str | None = None) -> str:
-    """The encoding to use: the requested one, else FLAC for .flac files, else 16-bit WAV."""
-    if requested:
-        if requested not in ENCODINGS:
-            raise ExportError(f"Unknown audio format {requested!r}.",
-                              f"Choose one of: {', '.join(ENCODINGS)}.")
-        return requested
-    return "flac" if path.suffix.lower() == ".flac" else "pcm16"
+def encoding_for(path: Path, requested: str | None = None) -> AudioFormat:
+    """The format to write: the requested one, else the one the extension names (.mp3, .opus,
+    .m4a/.m4b, .flac...), else 16-bit WAV."""
+    return format_for_path(path, requested)
 
 
 def _explain(exc: OSError, path: Path) -> ExportError:
@@ -81,32 +72,33 @@ class AtomicAudioWriter:
     """``with AtomicAudioWriter(path, rate) as w: w.write(samples)`` - renamed into place on a
     clean exit, deleted on an exception (or if :meth:`discard` was called)."""
 
-    def __init__(self, path: str | Path, sample_rate: int, encoding: str | None = None) -> None:
+    def __init__(self, path: str | Path, sample_rate: int, encoding: str | None = None, *,
+                 bitrate: int | None = None, tags: Mapping[str, str] | None = None,
+                 chapters: Sequence[ChapterMark] = (), cover: bytes | None = None) -> None:
         self.path = Path(path).expanduser().absolute()
         self.sample_rate = sample_rate
         self.encoding = encoding_for(self.path, encoding)
         self.frames = 0
-        self._file: soundfile.SoundFile | None = None
+        self._options = {"bitrate": bitrate, "tags": tags, "chapters": chapters, "cover": cover}
+        self._file: Encoder | None = None
         self._temp: Path | None = None
         self._discarded = False
 
     def __enter__(self) -> AtomicAudioWriter:
         check_writable(self.path)
-        container, subtype = ENCODINGS[self.encoding]
         try:
             fd, temp = tempfile.mkstemp(
                 dir=self.path.parent, prefix=f".{self.path.name}.", suffix=PARTIAL_SUFFIX
             )
             os.close(fd)
             self._temp = Path(temp)
-            self._file = soundfile.SoundFile(
-                temp, "w", samplerate=self.sample_rate, channels=1,
-                format=container, subtype=subtype,
-            )
+            # The muxer is chosen from the format, not from the temporary name's suffix.
+            self._file = Encoder(temp, self.encoding, self.sample_rate,
+                                 **self._options)  # type: ignore[arg-type]
         except OSError as exc:
             self._remove_temp()
             raise _explain(exc, self.path) from exc
-        except soundfile.LibsndfileError as exc:
+        except (av.FFmpegError, ValueError) as exc:
             self._remove_temp()
             raise ExportError(f"Could not create {self.path}: {exc}.") from exc
         return self
@@ -115,7 +107,7 @@ class AtomicAudioWriter:
         assert self._file is not None, "use AtomicAudioWriter as a context manager"
         try:
             self._file.write(np.asarray(samples, dtype=np.float32))
-        except (OSError, soundfile.LibsndfileError) as exc:
+        except (OSError, av.FFmpegError) as exc:
             raise self._write_error(exc) from exc
         self.frames += len(samples)
 
@@ -131,13 +123,16 @@ class AtomicAudioWriter:
     ) -> None:
         try:
             if self._file is not None:
-                self._file.close()  # writes the final header sizes
+                if exc_type is None and not self._discarded:
+                    self._file.close()  # flushes the codec, writes the final header sizes
+                else:
+                    self._file.abort()
             if exc_type is None and not self._discarded and self._temp is not None:
                 with open(self._temp, "rb+") as f:
                     os.fsync(f.fileno())
                 os.replace(self._temp, self.path)
                 self._temp = None
-        except (OSError, soundfile.LibsndfileError) as error:
+        except (OSError, av.FFmpegError) as error:
             if exc_type is None:
                 raise self._write_error(error) from error
         finally:

@@ -7,7 +7,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from voxdesk.audio.export import AtomicAudioWriter, ENCODINGS, check_writable
+from voxdesk.audio.encode import CHOICES
+from voxdesk.audio.export import AtomicAudioWriter, check_writable, encoding_for
+from voxdesk.audio.pipeline import EncodeThread
 from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
 from voxdesk.cli.options import add_synthesis_options, load_engine, print_stats, request_from_args
 from voxdesk.cli.realtime import add_realtime_options, guard_from_args
@@ -33,14 +35,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     export = subparsers.add_parser(
         "export", help="write speech to an audio file",
-        description="Synthesise text into a WAV (or FLAC) file, written as it is generated.",
+        description="Synthesise text into an audio file (WAV, MP3, Opus, AAC/M4A, FLAC, raw "
+        "PCM), written as it is generated. A book (a file with chapters, e.g. Markdown with "
+        "# headings) exported to .m4b becomes an audiobook with chapter marks; --split "
+        "chapters makes one file per chapter. A long export that is stopped continues where "
+        "it stopped when run again.",
     )
     add_synthesis_options(export)
     export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
-                        help="the audio file to write (replaced only when complete)")
-    export.add_argument("--format", choices=sorted(ENCODINGS),
-                        help="pcm16 (16-bit WAV, default), float32 (32-bit float WAV) or flac "
-                        "(default for .flac names)")
+                        help="the audio file to write (replaced only when complete); its "
+                        "extension chooses the format: .wav .mp3 .opus .ogg .m4a .m4b .aac "
+                        ".flac .pcm")
+    export.add_argument("--format", choices=CHOICES, metavar="FORMAT",
+                        help="mp3, opus, aac (m4a, m4b), flac, wav (16-bit), wav-float "
+                        "(float32), pcm (raw 16-bit); default: from the extension, else wav")
+    export.add_argument("--bitrate", type=int, metavar="KBPS",
+                        help="bit rate of lossy formats (defaults for speech: mp3/aac 64, "
+                        "opus 32)")
+    book = export.add_argument_group("audiobook")
+    book.add_argument("--split", choices=["chapters"],
+                      help="one file per chapter, numbered, in a folder named after --output")
+    book.add_argument("--restart", action="store_true",
+                      help="start the book over instead of continuing an interrupted export")
+    book.add_argument("--title", help="the book's title tag (default: the document's)")
+    book.add_argument("--author", help="the author tag (default: the document's)")
+    book.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     export.set_defaults(func=run_export)
 
 
@@ -79,13 +98,26 @@ def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest]) -> int
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from voxdesk.cli.audiobook import is_audiobook, run_audiobook
+
+    if is_audiobook(args):
+        return run_audiobook(args)
     request = request_from_args(args)
+    bitrate = args.bitrate * 1000 if args.bitrate else None
+    encoding_for(args.output, args.format)  # bad format or folder: fail before the model loads
     check_writable(args.output)
     engine = load_engine(args)
     stream = engine.synthesize(request)
-    with AtomicAudioWriter(args.output, engine.sample_rate, args.format) as writer:
-        for chunk in stream:
-            writer.write(chunk.samples)
+    with AtomicAudioWriter(args.output, engine.sample_rate, args.format,
+                           bitrate=bitrate) as writer:
+        encoder = EncodeThread(writer.write)  # encoding overlaps the model's next step
+        try:
+            for chunk in stream:
+                encoder.put(chunk.samples)
+        except BaseException:
+            encoder.abort()
+            raise
+        encoder.finish()
     result = writer.result()
     print(f"Wrote {result.path} ({result.duration:.2f} s).", file=sys.stderr)
     if args.stats:
