@@ -26,6 +26,8 @@ from voxdesk.errors import InvalidRequestError
 
 SPEED_MIN, SPEED_MAX, SPEED_STEP = 0.5, 3.0, 0.05
 SPEED_DEFAULT = 1.0
+#: Largest frame handed to the filter at once (about 20 ms at 48 kHz), see TimeStretch.process.
+MAX_FRAME = 1024
 
 
 def validate_speed(speed: float) -> float:
@@ -104,14 +106,20 @@ class TimeStretch:
             return np.zeros(0, dtype=np.float32)
         if self._graph is None:
             self._open()
-        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
-        frame.sample_rate = self.sample_rate
-        frame.pts = self._pts
-        frame.time_base = Fraction(1, self.sample_rate)
-        self._pts += samples.size
-        self.pending += samples.size
-        self._source.push(frame)
-        return self._pull()
+        parts = []
+        # atempo sends its output on in frames as long as the input frames (scaled): small
+        # frames keep its latency at its window, not at the size of what it is given.
+        for start in range(0, samples.size, MAX_FRAME):
+            piece = samples[start : start + MAX_FRAME]
+            frame = av.AudioFrame.from_ndarray(piece.reshape(1, -1), format="flt", layout="mono")
+            frame.sample_rate = self.sample_rate
+            frame.pts = self._pts
+            frame.time_base = Fraction(1, self.sample_rate)
+            self._pts += piece.size
+            self.pending += piece.size
+            self._source.push(frame)
+            parts.append(self._pull())
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def flush(self) -> np.ndarray:
         """What is still inside, at the end of the input; the next ``process`` starts afresh."""
