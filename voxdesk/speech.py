@@ -2,7 +2,9 @@
 
 An :class:`Utterance` is what the CLI, the tray and the window start when a person presses Play.
 Synthesis runs on a background thread (or, in the GUI, the caller's QThread via :meth:`run`) and
-stays ahead of playback; the player starts as soon as its short pre-buffer is filled.
+stays ahead of playback, by at most the player's read-ahead bound; the player starts as soon as
+its short pre-buffer is filled. The speed is the player's (applied as the audio is played, so a
+change is heard at once and needs no new synthesis).
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ class Utterance:
                 if self.guard is None:
                     self._play(chunk)
                 else:
+                    # Faster playback eats the buffer faster: the guard plans for the speed heard.
+                    self.guard.playback_speed = player.speed
                     for ready in self.guard.admit(chunk):
                         self._play(ready)
                     player.rebuffer_s = self.guard.needed_buffer_s()
@@ -133,6 +137,14 @@ class Utterance:
 
     def pause(self) -> None:
         self._player.pause()
+
+    def set_speed(self, speed: float) -> float:
+        """Speak faster or slower from now on (0.5-3, pitch kept; see Player.set_speed)."""
+        return self._player.set_speed(speed)
+
+    @property
+    def speed(self) -> float:
+        return self._player.speed
 
     def resume(self) -> None:
         self._player.resume()

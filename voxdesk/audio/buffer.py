@@ -46,6 +46,11 @@ class SampleQueue:
             self._available -= written
         return written
 
+    def pop(self, count: int) -> np.ndarray:
+        """Up to ``count`` samples from the front of the queue (fewer if it holds fewer)."""
+        out = np.empty(max(0, min(count, self._available)), dtype=np.float32)
+        return out[: self.pop_into(out)]
+
     def clear(self) -> None:
         with self._lock:
             self._chunks.clear()

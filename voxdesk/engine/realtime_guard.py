@@ -163,6 +163,8 @@ class RealtimeGuard:
     policy: RealtimePolicy = field(default_factory=RealtimePolicy)
     speed: SpeedModel = field(default_factory=SpeedModel)
     plans: list[SentencePlan] = field(default_factory=list)
+    #: The player's speed (voxdesk.audio.tempo): at 2x a chunk is heard in half its duration.
+    playback_speed: float = 1.0
 
     def __post_init__(self) -> None:
         self._weight = 0  # text weight of the current sentence
@@ -214,7 +216,7 @@ class RealtimeGuard:
         if step is None:
             return None
         step += self.policy.jitter_margin * self.speed.jitter_s(timesteps)
-        return step * self.policy.safety / self.speed.chunk_s
+        return step * self.policy.safety * self.playback_speed / self.speed.chunk_s
 
     def _choose_timesteps(self, requested: int) -> int:
         if not self.policy.keep_real_time or not self.speed.measured:
@@ -239,7 +241,7 @@ class RealtimeGuard:
             # No step measured yet. A first chunk (prefill + one step) already faster than its
             # audio proves real time; otherwise wait for one more chunk to measure a step.
             first = self.speed.first_chunk_s
-            fast = first is not None and first * self.policy.safety <= chunk
+            fast = first is not None and first * self.policy.safety * self.playback_speed <= chunk
             return chunk if fast else 2 * chunk
         remaining = plan.expected_steps - plan.steps
         if remaining < 0:  # longer than expected: assume a quarter more again, at least 1 step
