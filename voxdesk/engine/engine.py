@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from voxdesk.engine.continuity import Continuity, SpokenSentence
 from voxdesk.engine.model import LoadedModel, ModelInfo, load_model, warm_up_audio_loading
 from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
@@ -115,6 +116,9 @@ class SynthesisStream:
                     return
                 prompt = self._engine._voice_prompt(self.request, stats)
                 self._engine._seed(self.request.params.seed)
+                #: What each sentence is conditioned on (voxdesk.engine.continuity).
+                self.continuity = Continuity(self._engine._model.tts, prompt,
+                                             enabled=self.request.params.continuity)
                 for segment in self.segments:
                     if self.cancelled:
                         break
@@ -122,8 +126,11 @@ class SynthesisStream:
                     if self.planner is not None:  # the real-time guard may lower timesteps
                         params = self.planner.plan_segment(segment, request.params)
                         request = dataclasses.replace(request, params=params)
+                    self._engine._forget_last_sentence()
                     step_started = time.monotonic()
-                    for samples in self._engine._generate_segment(segment.text, prompt, request):
+                    generation = self._engine._generate_segment(
+                        segment.text, self.continuity.prompt(), request)
+                    for samples in generation:
                         now = time.monotonic()
                         if stats.first_chunk_at is None:
                             stats.first_chunk_at = now
@@ -139,6 +146,7 @@ class SynthesisStream:
                         step_started = time.monotonic()
                     else:
                         stats.segments_done += 1
+                        self.continuity.record(self._engine._last_sentence(segment.index))
         finally:
             stats.cancelled = self.cancelled
             stats.finished_at = time.monotonic()
@@ -153,6 +161,11 @@ class Engine:
         self.prompt_cache = PromptCache()
         self._lock = threading.Lock()
         self._normalizer: Any = None
+        # The text and latents of the last generation, for continuity (generations are
+        # serialised, so one record is enough).
+        self._last_text = ""
+        self._last_latents: list[Any] = []
+        self._last_samples = 0
         self._warmup = warm_up_audio_loading()
 
     @classmethod
@@ -318,14 +331,29 @@ class Engine:
             text = self._normalizer.normalize(text)
         return text
 
+    def _forget_last_sentence(self) -> None:
+        self._last_text, self._last_latents, self._last_samples = "", [], 0
+
+    def _last_sentence(self, index: int) -> SpokenSentence:
+        """The sentence the last generation made (its text and latents), for continuity."""
+        import torch
+
+        latents = None
+        if self._last_latents:
+            latents = torch.cat(self._last_latents, dim=1).squeeze(0).float().cpu()
+        return SpokenSentence(index, self._last_text, latents,
+                              self._last_samples / self.sample_rate)
+
     def _generate_segment(
         self, text: str, prompt: Any, request: SynthesisRequest
     ) -> Iterator[np.ndarray]:
         import torch
 
         p = request.params
+        target = self._prepare_text(text, p.normalize)
+        self._last_text, self._last_latents, self._last_samples = target, [], 0
         generator = self._model.tts._generate_with_prompt_cache(
-            target_text=self._prepare_text(text, p.normalize),
+            target_text=target,
             prompt_cache=prompt,
             min_len=p.min_len,
             max_len=p.max_len,
@@ -335,8 +363,12 @@ class Engine:
             streaming=True,
         )
         try:
-            for audio, *_ in generator:
-                yield audio.squeeze(0).float().cpu().numpy()
+            for audio, _tokens, latents in generator:
+                # voxcpm yields the latents so far (a list it trims): the last is this step's.
+                self._last_latents.append(latents[-1].detach())
+                samples = audio.squeeze(0).float().cpu().numpy()
+                self._last_samples += samples.size
+                yield samples
         except torch.OutOfMemoryError as exc:
             raise OutOfMemoryError(
                 "The GPU ran out of memory while speaking.",
