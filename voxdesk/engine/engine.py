@@ -23,6 +23,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from voxdesk.engine.continuity import Continuity, SpokenSentence
+from voxdesk.engine.house_voice import (
+    HOUSE_MAX_STEPS,
+    HOUSE_SEED,
+    HOUSE_SENTENCE,
+    HouseVoiceFile,
+    HouseVoiceStore,
+    make_prompt,
+    random_seed,
+)
 from voxdesk.engine.model import LoadedModel, ModelInfo, load_model, warm_up_audio_loading
 from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
@@ -166,6 +175,10 @@ class Engine:
         self._last_text = ""
         self._last_latents: list[Any] = []
         self._last_samples = 0
+        #: "Model default voice": a stable voice per model (voxdesk.engine.house_voice). None:
+        #: no prompt at all (a random speaker each time, voxcpm's own behaviour).
+        self.house_voices: HouseVoiceStore | None = HouseVoiceStore()
+        self._house: tuple[tuple[int, int] | None, HouseVoiceFile] | None = None
         self._warmup = warm_up_audio_loading()
 
     @classmethod
@@ -242,10 +255,64 @@ class Engine:
     def _generation_slot(self, cancelled: threading.Event) -> Engine._Slot:
         return Engine._Slot(self._lock, cancelled)
 
+    def new_default_voice(self, seed: int | None = None) -> int:
+        """Make another house voice (from ``seed``, else a random one), kept on disk for this
+        model; returns its seed. Every utterance without a voice then speaks in it."""
+        seed = random_seed() if seed is None else seed
+        with self._generation_slot(threading.Event()):
+            self._make_house_voice(seed)
+        return seed
+
+    def default_voice_seed(self) -> int | None:
+        """The seed of this model's house voice (made now if it does not exist yet)."""
+        with self._generation_slot(threading.Event()):
+            self._house_prompt()
+        return None if self._house is None else self._house[1].seed
+
+    def _house_prompt(self) -> dict[str, Any] | None:
+        """The house voice's prompt: from memory, else its file, else made now. The file is
+        checked on every utterance, so a new default voice made elsewhere is used at once."""
+        store = self.house_voices
+        if store is None:
+            return None
+        fingerprint = model_fingerprint(self.info)
+        stamp = store.stamp(fingerprint)
+        if self._house is not None and stamp is not None and self._house[0] == stamp:
+            return self._house[1].prompt
+        loaded = store.load(fingerprint) if stamp is not None else None
+        if loaded is not None:
+            self._house = (stamp, loaded)
+            return loaded.prompt
+        return self._make_house_voice(HOUSE_SEED).prompt
+
+    def _make_house_voice(self, seed: int) -> HouseVoiceFile:
+        import torch
+
+        request = SynthesisRequest(HOUSE_SENTENCE, None, SynthesisParams(max_len=HOUSE_MAX_STEPS))
+        devices = [] if self.info.device == "cpu" else None
+        with torch.random.fork_rng(devices=devices):  # leave the caller's random state alone
+            torch.manual_seed(seed)
+            self._forget_last_sentence()
+            for _ in self._generate_segment(HOUSE_SENTENCE, None, request):
+                pass
+        spoken = self._last_sentence(0)
+        voice = HouseVoiceFile(seed, make_prompt(self._model.tts, spoken.text, spoken.latents))
+        fingerprint = model_fingerprint(self.info)
+        stamp = None
+        if self.house_voices is not None:
+            try:
+                self.house_voices.save(fingerprint, voice)
+                stamp = self.house_voices.stamp(fingerprint)
+            except OSError as exc:  # a read-only disk must not stop speech
+                log.warning("could not save the default voice (%s)", exc)
+        self._house = (stamp, voice)
+        log.info("made the default voice of %s (seed %d)", self.info.model_id, seed)
+        return voice
+
     def _voice_prompt(self, request: SynthesisRequest, stats: SynthesisStats) -> Any:
         voice = request.voice
         if voice is None:
-            return None
+            return self._house_prompt()
         if voice.prompt_wav is None and not self.info.supports_reference_only:
             raise ReferenceAudioError(
                 f"{self.info.model_id} needs the transcript of the voice clip.",
