@@ -61,6 +61,16 @@ def add_synthesis_options(parser: argparse.ArgumentParser) -> None:
                         help="clean the reference clip with the denoiser model first")
     params.add_argument("--seed", type=int, metavar="N",
                         help="random seed: the same seed and text give the same audio")
+    params.add_argument("--continuity", action=argparse.BooleanOptionalAction,
+                        help="condition each sentence on the audio already spoken, so the voice "
+                        "stays the same through the text (default: on; --no-continuity "
+                        "generates each sentence on its own)")
+    params.add_argument("--pause", type=float, metavar="S", dest="sentence_pause",
+                        help=f"silence between sentences, in seconds "
+                        f"(default {_DEFAULTS.sentence_pause})")
+    params.add_argument("--paragraph-pause", type=float, metavar="S",
+                        help=f"silence between paragraphs (a blank line), in seconds "
+                        f"(default {_DEFAULTS.paragraph_pause})")
     parser.add_argument("--stats", action="store_true",
                         help="print latency and speed figures when done")
 
@@ -97,7 +107,8 @@ def read_text(args: argparse.Namespace) -> str:
 #: Command-line option (argparse dest) -> SynthesisParams field.
 _PARAM_OPTIONS = {"cfg": "cfg_value", "steps": "inference_timesteps", "min_len": "min_len",
                   "max_len": "max_len", "normalize": "normalize", "denoise": "denoise",
-                  "seed": "seed"}
+                  "seed": "seed", "continuity": "continuity",
+                  "sentence_pause": "sentence_pause", "paragraph_pause": "paragraph_pause"}
 
 
 def request_from_args(args: argparse.Namespace) -> SynthesisRequest:

@@ -5,6 +5,7 @@
     voxdesk voices set NAME [--text T | --no-text] [--mode M] [--language L] [--cfg X] ...
     voxdesk voices rename OLD NEW | duplicate NAME [NEW] | remove NAME | default [NAME|--none]
     voxdesk voices export NAME -o FILE | import FILE
+    voxdesk voices new-default [--seed N]        (another "Model default voice")
 
 Speak with one: `voxdesk speak --voice NAME "text"`.
 """
@@ -84,6 +85,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imported = commands.add_parser("import", help="add the voice in a .voxvoice file")
     imported.add_argument("file", type=Path)
     imported.set_defaults(func=run_import)
+
+    from voxdesk.cli.options import add_model_options
+
+    house = commands.add_parser(
+        "new-default", help="make another “Model default voice” for this model",
+        description="Without a saved voice, VoxDesk speaks in one stable voice per model, made "
+        "once from a seed. This makes another one (from --seed, else a random seed); the window, "
+        "the CLI, the hotkeys and the server use it from their next sentence on.")
+    house.add_argument("--seed", type=int, metavar="N",
+                       help="the seed of the new voice (the same seed gives the same voice)")
+    add_model_options(house)
+    house.set_defaults(func=run_new_default)
 
 
 def _add_detail_options(parser: argparse.ArgumentParser) -> None:
@@ -226,4 +239,17 @@ def run_export(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     profile = _store().import_(args.file)
     print(f"Imported {_describe(profile)}.")
+    return 0
+
+
+def run_new_default(args: argparse.Namespace) -> int:
+    from voxdesk.cli.options import load_engine
+
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        from voxdesk.errors import InvalidRequestError
+
+        raise InvalidRequestError(f"The seed must be between 0 and 2^63-1, not {args.seed}.")
+    engine = load_engine(args)
+    seed = engine.new_default_voice(args.seed)
+    print(f"The default voice of {engine.info.model_id} is now the one of seed {seed}.")
     return 0

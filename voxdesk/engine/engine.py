@@ -22,6 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from voxdesk.engine.continuity import Continuity, SpokenSentence
+from voxdesk.engine.house_voice import (
+    HOUSE_MAX_STEPS,
+    HOUSE_SEED,
+    HOUSE_SENTENCE,
+    HouseVoiceFile,
+    HouseVoiceStore,
+    make_prompt,
+    random_seed,
+)
 from voxdesk.engine.model import LoadedModel, ModelInfo, load_model, warm_up_audio_loading
 from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
@@ -115,6 +125,9 @@ class SynthesisStream:
                     return
                 prompt = self._engine._voice_prompt(self.request, stats)
                 self._engine._seed(self.request.params.seed)
+                #: What each sentence is conditioned on (voxdesk.engine.continuity).
+                self.continuity = Continuity(self._engine._model.tts, prompt,
+                                             enabled=self.request.params.continuity)
                 for segment in self.segments:
                     if self.cancelled:
                         break
@@ -122,8 +135,11 @@ class SynthesisStream:
                     if self.planner is not None:  # the real-time guard may lower timesteps
                         params = self.planner.plan_segment(segment, request.params)
                         request = dataclasses.replace(request, params=params)
+                    self._engine._forget_last_sentence()
                     step_started = time.monotonic()
-                    for samples in self._engine._generate_segment(segment.text, prompt, request):
+                    generation = self._engine._generate_segment(
+                        segment.text, self.continuity.prompt(), request)
+                    for samples in generation:
                         now = time.monotonic()
                         if stats.first_chunk_at is None:
                             stats.first_chunk_at = now
@@ -139,6 +155,7 @@ class SynthesisStream:
                         step_started = time.monotonic()
                     else:
                         stats.segments_done += 1
+                        self.continuity.record(self._engine._last_sentence(segment.index))
         finally:
             stats.cancelled = self.cancelled
             stats.finished_at = time.monotonic()
@@ -153,6 +170,15 @@ class Engine:
         self.prompt_cache = PromptCache()
         self._lock = threading.Lock()
         self._normalizer: Any = None
+        # The text and latents of the last generation, for continuity (generations are
+        # serialised, so one record is enough).
+        self._last_text = ""
+        self._last_latents: list[Any] = []
+        self._last_samples = 0
+        #: "Model default voice": a stable voice per model (voxdesk.engine.house_voice). None:
+        #: no prompt at all (a random speaker each time, voxcpm's own behaviour).
+        self.house_voices: HouseVoiceStore | None = HouseVoiceStore()
+        self._house: tuple[tuple[int, int] | None, HouseVoiceFile] | None = None
         self._warmup = warm_up_audio_loading()
 
     @classmethod
@@ -229,10 +255,64 @@ class Engine:
     def _generation_slot(self, cancelled: threading.Event) -> Engine._Slot:
         return Engine._Slot(self._lock, cancelled)
 
+    def new_default_voice(self, seed: int | None = None) -> int:
+        """Make another house voice (from ``seed``, else a random one), kept on disk for this
+        model; returns its seed. Every utterance without a voice then speaks in it."""
+        seed = random_seed() if seed is None else seed
+        with self._generation_slot(threading.Event()):
+            self._make_house_voice(seed)
+        return seed
+
+    def default_voice_seed(self) -> int | None:
+        """The seed of this model's house voice (made now if it does not exist yet)."""
+        with self._generation_slot(threading.Event()):
+            self._house_prompt()
+        return None if self._house is None else self._house[1].seed
+
+    def _house_prompt(self) -> dict[str, Any] | None:
+        """The house voice's prompt: from memory, else its file, else made now. The file is
+        checked on every utterance, so a new default voice made elsewhere is used at once."""
+        store = self.house_voices
+        if store is None:
+            return None
+        fingerprint = model_fingerprint(self.info)
+        stamp = store.stamp(fingerprint)
+        if self._house is not None and stamp is not None and self._house[0] == stamp:
+            return self._house[1].prompt
+        loaded = store.load(fingerprint) if stamp is not None else None
+        if loaded is not None:
+            self._house = (stamp, loaded)
+            return loaded.prompt
+        return self._make_house_voice(HOUSE_SEED).prompt
+
+    def _make_house_voice(self, seed: int) -> HouseVoiceFile:
+        import torch
+
+        request = SynthesisRequest(HOUSE_SENTENCE, None, SynthesisParams(max_len=HOUSE_MAX_STEPS))
+        devices = [] if self.info.device == "cpu" else None
+        with torch.random.fork_rng(devices=devices):  # leave the caller's random state alone
+            torch.manual_seed(seed)
+            self._forget_last_sentence()
+            for _ in self._generate_segment(HOUSE_SENTENCE, None, request):
+                pass
+        spoken = self._last_sentence(0)
+        voice = HouseVoiceFile(seed, make_prompt(self._model.tts, spoken.text, spoken.latents))
+        fingerprint = model_fingerprint(self.info)
+        stamp = None
+        if self.house_voices is not None:
+            try:
+                self.house_voices.save(fingerprint, voice)
+                stamp = self.house_voices.stamp(fingerprint)
+            except OSError as exc:  # a read-only disk must not stop speech
+                log.warning("could not save the default voice (%s)", exc)
+        self._house = (stamp, voice)
+        log.info("made the default voice of %s (seed %d)", self.info.model_id, seed)
+        return voice
+
     def _voice_prompt(self, request: SynthesisRequest, stats: SynthesisStats) -> Any:
         voice = request.voice
         if voice is None:
-            return None
+            return self._house_prompt()
         if voice.prompt_wav is None and not self.info.supports_reference_only:
             raise ReferenceAudioError(
                 f"{self.info.model_id} needs the transcript of the voice clip.",
@@ -318,14 +398,29 @@ class Engine:
             text = self._normalizer.normalize(text)
         return text
 
+    def _forget_last_sentence(self) -> None:
+        self._last_text, self._last_latents, self._last_samples = "", [], 0
+
+    def _last_sentence(self, index: int) -> SpokenSentence:
+        """The sentence the last generation made (its text and latents), for continuity."""
+        import torch
+
+        latents = None
+        if self._last_latents:
+            latents = torch.cat(self._last_latents, dim=1).squeeze(0).float().cpu()
+        return SpokenSentence(index, self._last_text, latents,
+                              self._last_samples / self.sample_rate)
+
     def _generate_segment(
         self, text: str, prompt: Any, request: SynthesisRequest
     ) -> Iterator[np.ndarray]:
         import torch
 
         p = request.params
+        target = self._prepare_text(text, p.normalize)
+        self._last_text, self._last_latents, self._last_samples = target, [], 0
         generator = self._model.tts._generate_with_prompt_cache(
-            target_text=self._prepare_text(text, p.normalize),
+            target_text=target,
             prompt_cache=prompt,
             min_len=p.min_len,
             max_len=p.max_len,
@@ -335,8 +430,12 @@ class Engine:
             streaming=True,
         )
         try:
-            for audio, *_ in generator:
-                yield audio.squeeze(0).float().cpu().numpy()
+            for audio, _tokens, latents in generator:
+                # voxcpm yields the latents so far (a list it trims): the last is this step's.
+                self._last_latents.append(latents[-1].detach())
+                samples = audio.squeeze(0).float().cpu().numpy()
+                self._last_samples += samples.size
+                yield samples
         except torch.OutOfMemoryError as exc:
             raise OutOfMemoryError(
                 "The GPU ran out of memory while speaking.",

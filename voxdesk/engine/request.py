@@ -25,6 +25,13 @@ class SynthesisParams:
     normalize: bool = False
     denoise: bool = False
     seed: int | None = None  # same seed, text and voice -> the same audio
+    #: Condition each sentence on the audio the utterance already made (voxdesk.engine.
+    #: continuity): one voice through a whole document. Off: each sentence on its own.
+    continuity: bool = True
+    #: Silence between sentences and between paragraphs (a blank line), in seconds, after each
+    #: sentence's own leading and trailing silence is trimmed (voxdesk.engine.joins).
+    sentence_pause: float = 0.25
+    paragraph_pause: float = 0.6
 
     #: (minimum, maximum) accepted for each numeric field.
     RANGES = {
@@ -32,6 +39,8 @@ class SynthesisParams:
         "inference_timesteps": (1, 100),
         "min_len": (1, 4096),
         "max_len": (1, 8192),
+        "sentence_pause": (0.0, 5.0),
+        "paragraph_pause": (0.0, 10.0),
     }
 
     def validate(self) -> SynthesisParams:

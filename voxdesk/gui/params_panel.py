@@ -99,7 +99,8 @@ class ParamsPanel(QGroupBox):
 
     def params(self) -> SynthesisParams:
         seed = self.seed.value()
-        return SynthesisParams(
+        # Settings without a control here (continuity, pauses) keep their saved values.
+        return getattr(self, "_saved", DEFAULTS).replace(
             cfg_value=round(self.cfg.value(), 2),
             inference_timesteps=self.steps.value(),
             min_len=self.min_len.value(),
@@ -110,6 +111,7 @@ class ParamsPanel(QGroupBox):
         )
 
     def set_params(self, params: SynthesisParams) -> None:
+        self._saved = params
         widgets = (self.cfg, self.steps, self.min_len, self.max_len, self.normalize,
                    self.denoise, self.seed)
         for widget in widgets:

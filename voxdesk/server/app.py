@@ -62,6 +62,8 @@ Upload = Annotated[UploadFile | None, File()]
 OptionalText = Annotated[str | None, Form()]
 Flag = Annotated[bool, Form()]
 Seed = Annotated[int | None, Form(ge=0, le=2**63 - 1)]
+SentencePause = Annotated[float, Form(ge=0.0, le=5.0)]
+ParagraphPause = Annotated[float, Form(ge=0.0, le=10.0)]
 StreamFormat = Annotated[Literal["wav", "pcm"], Form()]
 
 
@@ -69,11 +71,14 @@ def form_params(cfg_value: Cfg = DEFAULT_PARAMS.cfg_value,
                 inference_timesteps: Steps = DEFAULT_PARAMS.inference_timesteps,
                 min_len: MinLen = DEFAULT_PARAMS.min_len,
                 max_len: MaxLen = DEFAULT_PARAMS.max_len,
-                normalize: Flag = False, denoise: Flag = False, seed: Seed = None
+                normalize: Flag = False, denoise: Flag = False, seed: Seed = None,
+                continuity: Flag = DEFAULT_PARAMS.continuity,
+                sentence_pause: SentencePause = DEFAULT_PARAMS.sentence_pause,
+                paragraph_pause: ParagraphPause = DEFAULT_PARAMS.paragraph_pause,
                 ) -> SynthesisParams:
     """The generation fields both form routes take (one dependency, documented once)."""
     return SynthesisParams(cfg_value, inference_timesteps, min_len, max_len, normalize, denoise,
-                           seed)
+                           seed, continuity, sentence_pause, paragraph_pause)
 
 
 FormParams = Annotated[SynthesisParams, Depends(form_params)]

@@ -80,6 +80,9 @@ class SpeakMessage(BaseModel):
     normalize: bool = DEFAULT_PARAMS.normalize
     denoise: bool = DEFAULT_PARAMS.denoise
     seed: int | None = Field(DEFAULT_PARAMS.seed, ge=0, le=2**63 - 1)
+    continuity: bool = DEFAULT_PARAMS.continuity
+    sentence_pause: float = DEFAULT_PARAMS.sentence_pause
+    paragraph_pause: float = DEFAULT_PARAMS.paragraph_pause
 
     def given_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in PARAM_FIELDS if name in self.model_fields_set}

@@ -1,0 +1,112 @@
+"""Continuity inside an utterance: each sentence continues the audio the utterance already made.
+
+VoxCPM is an autoregressive model that *continues* speech. Generated sentence by sentence with
+no shared context, each sentence picks its own speaker (OpenBMB/VoxCPM #5), and a cloned voice
+drifts (#302). So every sentence after the first is generated with a prompt that holds what this
+utterance has already said: its generated latents and their text, merged into the voice's prompt
+with the model's own ``merge_prompt_cache`` (the mechanism voxcpm ships "to stabilize voice").
+
+The context is bounded so that the prefill, and with it each sentence's first chunk, stays short
+however long the document is:
+
+- an *anchor*: the first sentence that lasts at most :data:`ANCHOR_MAX_SECONDS` (it fixes the
+  voice for the whole utterance). A voice whose prompt already continues audio (a clip with its
+  transcript, the house voice, a designed voice) needs no anchor: that audio is the anchor.
+- the *previous* sentence (the most recent one that lasts at most
+  :data:`PREVIOUS_MAX_SECONDS`), which carries the prosody across the join.
+
+Latents are never cut: a prompt's text must be exactly what its audio says, so a sentence too
+long for a slot is skipped for that slot rather than truncated.
+
+Why these bounds (measured with ``voxdesk bench long-text``, see docs/performance.md): one
+second of audio is 6.25 latent patches (VoxCPM2, 160 ms each) and every patch is one more prefill
+position. Prefill is a single batched forward pass, far cheaper per position than the generation
+steps, but on a CPU it is still visible: 4 s + 6 s of context (about 63 positions) keeps a later
+sentence's first chunk within the 1.2x target of the issue, while whole-document context grows
+without end (a 100-sentence text would prefill thousands of positions). A reference-only clone
+(VoxCPM2) keeps its reference, which is isolated from the continuation by the model's reference
+tokens, and gets the continuation on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: The anchor sentence's longest duration (seconds of audio).
+ANCHOR_MAX_SECONDS = 4.0
+#: The previous sentence's longest duration (seconds of audio).
+PREVIOUS_MAX_SECONDS = 6.0
+
+
+@dataclass(frozen=True)
+class SpokenSentence:
+    """What the model made for one sentence: the text it was given and the latents it
+    generated, ``(patches, patch_size, latent_dim)`` float32 on the CPU."""
+
+    index: int
+    text: str
+    latents: Any  # torch.Tensor
+    seconds: float
+
+
+def has_continuation_audio(prompt: dict[str, Any] | None) -> bool:
+    """Whether ``prompt`` already makes the model continue audio (so it anchors the voice)."""
+    return bool(prompt) and "audio_feat" in prompt  # type: ignore[operator]
+
+
+class Continuity:
+    """Chooses the prompt for each sentence of one utterance from the voice's own prompt and
+    what the utterance has said so far (see the module doc)."""
+
+    def __init__(
+        self,
+        tts: Any,
+        base_prompt: dict[str, Any] | None,
+        enabled: bool = True,
+        anchor_max_seconds: float = ANCHOR_MAX_SECONDS,
+        previous_max_seconds: float = PREVIOUS_MAX_SECONDS,
+    ) -> None:
+        self._tts = tts
+        self.base_prompt = base_prompt
+        self.enabled = enabled
+        self.anchor_max_seconds = anchor_max_seconds
+        self.previous_max_seconds = previous_max_seconds
+        self._needs_anchor = not has_continuation_audio(base_prompt)
+        self.anchor: SpokenSentence | None = None
+        self.previous: SpokenSentence | None = None
+
+    def context(self) -> list[SpokenSentence]:
+        """The earlier sentences the next one is conditioned on, oldest first."""
+        chosen = [s for s in (self.anchor, self.previous) if s is not None]
+        return sorted({s.index: s for s in chosen}.values(), key=lambda s: s.index)
+
+    def prompt(self) -> dict[str, Any] | None:
+        """The prompt for the next sentence: the voice's prompt plus the context."""
+        prompt = self.base_prompt
+        if not self.enabled:
+            return prompt
+        for sentence in self.context():
+            text = sentence.text
+            if prompt is not None and prompt.get("prompt_text"):
+                text = " " + text  # merge_prompt_cache joins the texts as they are
+            prompt = self._tts.merge_prompt_cache(prompt, text, sentence.latents)
+        return prompt
+
+    def record(self, sentence: SpokenSentence) -> None:
+        """Remember a sentence the utterance finished (a cancelled one is never recorded)."""
+        if not self.enabled or sentence.latents is None or sentence.latents.shape[0] == 0:
+            return
+        if self._needs_anchor and self.anchor is None \
+                and sentence.seconds <= self.anchor_max_seconds:
+            self.anchor = sentence
+        if sentence.seconds <= self.previous_max_seconds:
+            self.previous = sentence
+
+    def context_seconds(self) -> float:
+        return sum(s.seconds for s in self.context())
+
+    @property
+    def max_context_seconds(self) -> float:
+        return (self.anchor_max_seconds if self._needs_anchor else 0.0) + \
+            self.previous_max_seconds
