@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from voxdesk.engine import Engine, Segment, SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.realtime_guard import RealtimePolicy
+from voxdesk.engine.segmentation import split_text
 from voxdesk.errors import ReferenceAudioError, VoxDeskError
 from voxdesk.gui.errors import describe
 from voxdesk.gui.reading import Chapter, chapter_at, open_reading, outline_of, relocate
@@ -84,6 +85,7 @@ class SpeechController(QObject):
     engineFailed = Signal(str, str)  # message, hint
     failed = Signal(str, str)  # any error to show: message, hint
     notice = Signal(str)  # passing news (the status bar)
+    requested = Signal(object)  # a SynthesisRequest handed to the speaking lane
     speechStarted = Signal(int)  # number of sentences
     speechEnded = Signal(object)  # UtteranceMetrics (cancelled or not), None after an error
     # The sentence now heard (-1: none) and where it is in the document (-1, -1: not shown).
@@ -367,6 +369,7 @@ class SpeechController(QObject):
         self._set_heard(-1)
         epoch = self.speech.epoch
         self.tasks.run(lambda: self.speech.speak(engine, request, epoch), lane="speech")
+        self.requested.emit(request)
         return True
 
     def play_clip(self, path: str) -> None:
@@ -470,10 +473,18 @@ class SpeechController(QObject):
                         max(0.0, (reading.end - offset) * per_char))
 
     def next_sentence(self) -> bool:
-        return self._restart_at_segment(self._heard + 1)
+        # Right after a restart nothing is heard yet (-1): "next" is then the second sentence.
+        return self._restart_at_segment(max(self._heard, 0) + 1)
 
     def previous_sentence(self) -> bool:
-        return self._restart_at_segment(max(self._heard - 1, 0))
+        """The sentence before the one heard; before the reading's first, the document's."""
+        if self._heard >= 1:
+            return self._restart_at_segment(self._heard - 1)
+        reading = self._reading
+        if reading is None or not self.speaking:
+            return False
+        before = split_text(reading.document[:reading.start])
+        return self._restart(reading, before[-1].start if before else reading.start)
 
     def _restart_at_segment(self, index: int) -> bool:
         reading = self._reading
