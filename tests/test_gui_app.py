@@ -205,7 +205,7 @@ def test_voxdesk_gui_loads_the_given_model(qtbot, own_instance, tiny_model_dir):
 
     seen = close_when(lambda w: w.controller.engine is not None)
     assert main(["gui", "--model", str(tiny_model_dir), "--device", "cpu"]) == 0
-    info = seen[0].engine.info
+    info = seen[0].controller.engine.info
     assert (info.device_name, Path(info.model_id)) == ("CPU", tiny_model_dir)
 
 

@@ -78,6 +78,8 @@ def test_typed_text_is_heard_with_latency_highlight_and_identical_export(
 
     window.highlightChanged.connect(on_highlight)
     readout = window.latency_panel.first_chunk
+    params = window.params_panel.params()
+    expected = expected_audio(warm_engine, SHORT, params)
     with sink_recorder() as rec:
         with qtbot.waitSignal(window.controller.speechEnded, timeout=30000) as done:
             qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
@@ -86,14 +88,18 @@ def test_typed_text_is_heard_with_latency_highlight_and_identical_export(
             shown_live = readout.text()
             assert window.controller.speaking
         # The player reports the end once PortAudio has been handed the last sample; the sound
-        # server (ALSA's pulse plugin) may still hold some before the sink plays it.
-        qtbot.wait(800)
+        # server (ALSA's pulse plugin) may still hold some before the sink plays it (longer on
+        # a loaded machine): wait until the recording holds as much sound as was made.
+        def recorded_all() -> bool:
+            start, end = non_silent_span(rec.so_far())
+            return end - start >= expected.size - 2400
+
+        qtbot.waitUntil(recorded_all, timeout=5000)
+        qtbot.wait(200)
     metrics = done.args[0]
     assert not metrics.cancelled
 
     # What reached the sound card is what the engine makes for this text, chunk by chunk.
-    params = window.params_panel.params()
-    expected = expected_audio(warm_engine, SHORT, params)
     scores = find_pieces_in_order(rec.samples, expected)
     assert len(scores) == 16 and min(scores) > 0.9, str([round(s, 3) for s in scores])
 

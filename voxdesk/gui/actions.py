@@ -58,7 +58,7 @@ SPECS: dict[str, Spec] = {
     "outline": Spec("&Outline", "Show or hide the chapter outline (Ctrl+Shift+O).",
                     ("Ctrl+Shift+O",)),
     "advanced": Spec("&Advanced settings", "Show or hide the voice clip and synthesis "
-                     "settings (Ctrl+Shift+A).", ("Ctrl+Shift+A",)),
+                     "settings (Ctrl+Shift+M).", ("Ctrl+Shift+M",)),
     "manage_voices": Spec("&Manage voice profiles…", "Add, preview, rename, export or delete "
                           "saved voices."),
     "choose_clip": Spec("Choose reference &clip…", "Clone the voice of a short recording."),

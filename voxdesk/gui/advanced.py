@@ -16,7 +16,7 @@ class AdvancedSection(QWidget):
         self.header.setText("Advanced")
         self.header.setAccessibleName("Advanced")
         self.header.setToolTip("The voice's recording and transcript, and how the speech is "
-                               "made (Ctrl+Shift+A).")
+                               "made (Ctrl+Shift+M).")
         self.header.setCheckable(True)
         self.header.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.header.setAutoRaise(True)
