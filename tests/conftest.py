@@ -6,9 +6,12 @@ The suite runs through packaging/test-env.sh, which provides Xvfb and a PulseAud
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,6 +44,23 @@ def engine(tiny_model_dir: Path):
     from voxdesk.engine import Engine
 
     return Engine.load(str(tiny_model_dir), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def warm_engine(engine):
+    """The session engine after one generation (the tiny model's very first one is slow)."""
+    from voxdesk.engine import SynthesisParams, SynthesisRequest
+
+    list(engine.synthesize(SynthesisRequest("Warm up.", params=SynthesisParams(max_len=2))))
+    return engine
+
+
+@pytest.fixture
+def wait_for():
+    """``wait_for(condition, timeout_s)``: poll (without an event loop) until it is true."""
+    from desktop_helpers import wait_for as poll
+
+    return poll
 
 
 @pytest.fixture
@@ -118,3 +138,17 @@ def run_voxdesk(*args: str, timeout: float = 120, **kwargs) -> subprocess.Comple
 def cli():
     """``cli("speak", "text", ...)`` runs the `voxdesk` command and returns the finished process."""
     return run_voxdesk
+
+
+@pytest.fixture(scope="module")
+def tray_host() -> Iterator[None]:
+    """A system tray on the Xvfb display (trayer), so VoxDesk gets its tray icon."""
+    if not shutil.which("trayer"):
+        pytest.skip("needs trayer (a system tray for Xvfb): run through packaging/test-env.sh")
+    process = subprocess.Popen(["trayer", "--edge", "top", "--widthtype", "pixel", "--width",
+                                "200", "--height", "24"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    yield
+    process.terminate()
+    process.wait(5)

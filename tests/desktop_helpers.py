@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
@@ -45,17 +45,3 @@ def set_clipboard(text: str) -> subprocess.Popen[bytes]:
     owner.stdin.close()
     time.sleep(0.2)
     return owner
-
-
-@pytest.fixture(scope="module")
-def tray_host() -> Iterator[None]:
-    """A system tray on the Xvfb display (trayer), so VoxDesk gets its tray icon."""
-    if not shutil.which("trayer"):
-        pytest.skip("needs trayer (a system tray for Xvfb): run through packaging/test-env.sh")
-    process = subprocess.Popen(["trayer", "--edge", "top", "--widthtype", "pixel", "--width",
-                                "200", "--height", "24"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    yield
-    process.terminate()
-    process.wait(5)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from desktop_helpers import needs_x_tools, press, set_clipboard
-from desktop_helpers import tray_host  # noqa: F401  (a fixture the tests below use)
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from voxdesk.engine import SynthesisParams, SynthesisRequest
 from voxdesk.gui.desktop import AUTOSTART_FILE, Desktop
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.gui.settings_dialog import SettingsDialog
@@ -39,13 +37,6 @@ from voxdesk.settings import Settings
 pytestmark = [pytest.mark.gui, needs_x_tools]
 
 CLIPBOARD_TEXT = "Read from the clipboard."
-
-
-@pytest.fixture(scope="module")
-def warm_engine(engine):
-    # The tiny model's very first generation is slow; no test here should wait for it.
-    list(engine.synthesize(SynthesisRequest("Warm up.", params=SynthesisParams(max_len=2))))
-    return engine
 
 
 @pytest.fixture
@@ -63,7 +54,7 @@ class Running:
         self.settings = Settings.load()
         self.window = MainWindow(self.settings, engine=engine)
         qtbot.addWidget(self.window)
-        self.window.params_panel.max_len.setValue(4)  # short: the tests only see speech start
+        self.window.params_panel.set_max_steps(4)  # short: the tests only see speech start
         self.desktop = Desktop(QApplication.instance(), self.window, self.settings)
         assert self.desktop.start(hidden=False)
         qtbot.waitUntil(self.window.isVisible)
@@ -140,13 +131,14 @@ def hotkey_reads_clipboard(qtbot, window: MainWindow, keys: str, wait_ms: int = 
     """Whether pressing ``keys`` anywhere starts reading the clipboard aloud."""
     owner = set_clipboard(CLIPBOARD_TEXT)
     try:
-        with qtbot.waitSignal(window.speakRequested, timeout=wait_ms, raising=False) as blocker:
+        with qtbot.waitSignal(window.controller.requested, timeout=wait_ms,
+                              raising=False) as blocker:
             press(keys)
         if not blocker.signal_triggered:
             return False
-        _engine, request, _epoch = blocker.args
+        (request,) = blocker.args
         assert request.text == CLIPBOARD_TEXT
-        window.stop()
+        window.controller.stop()
         return True
     finally:
         owner.terminate()

@@ -41,7 +41,7 @@ NO_MODEL = argparse.Namespace(model=None)
 def window(qtbot, isolated):
     w = MainWindow(Settings())
     qtbot.addWidget(w)
-    w.params_panel.max_len.setValue(3)  # the tiny model speaks max_len steps per sentence
+    w.params_panel.set_max_steps(3)  # the tiny model speaks max_len steps per sentence
     w.show()
     qtbot.waitExposed(w)
     yield w
@@ -98,7 +98,7 @@ def run_app_until(condition) -> list[MainWindow]:
 def test_without_a_model_the_window_opens_the_first_run_dialog(qtbot, own_instance):
     assert model_to_load(NO_MODEL, Settings()) is None
     window = run_app_until(lambda w: w.first_run is not None and w.first_run.isVisible())[0]
-    assert window.model_spec == "" and window.models_loaded == 0  # nothing was loading
+    assert window.controller.model_spec == "" and window.controller.models_loaded == 0  # nothing was loading
     assert not window.first_run.worker_thread.isRunning()  # its worker ended with the window
 
 
@@ -110,8 +110,8 @@ def test_the_model_chosen_with_voxdesk_models_use_is_loaded(qtbot, own_instance,
     older = Settings(model=str(tmp_path))  # a folder an older VoxDesk kept in its settings
     assert model_to_load(NO_MODEL, older) == chosen
     assert model_to_load(argparse.Namespace(model="elsewhere"), older) == "elsewhere"
-    window = run_app_until(lambda w: w.engine is not None)[0]
-    assert window.model_spec == chosen and window.first_run is None
+    window = run_app_until(lambda w: w.controller.engine is not None)[0]
+    assert window.controller.model_spec == chosen and window.first_run is None
 
 
 # -- download, cancel, resume, load, test sentence -----------------------------------------------
@@ -150,11 +150,11 @@ def test_download_with_progress_cancel_and_resume_then_load_and_speak(
     resumed = [r for r in hub.file_requests()[before:] if r.range]
     assert len(resumed) == 1 and int(resumed[0].range[6:-1]) > 0
     assert models.chosen_model() == REPO and models.is_downloaded("VoxCPM2")
-    assert window.engine is not None and window.model_spec == REPO
+    assert window.controller.engine is not None and window.controller.model_spec == REPO
     assert "Ready" in dialog.status.text() and dialog.test_button.isVisible()
 
     with sink_recorder() as rec:
-        with qtbot.waitSignal(window.speechEnded, timeout=30000) as ended:
+        with qtbot.waitSignal(window.controller.speechEnded, timeout=30000) as ended:
             qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     assert ended.args[0] is not None and not ended.args[0].cancelled
     assert np.abs(rec.samples).max() > 0.01, "the test sentence was heard"
@@ -165,8 +165,8 @@ def test_download_with_progress_cancel_and_resume_then_load_and_speak(
 def test_a_local_folder_is_used_without_a_download(window, qtbot, isolated, tiny_model_dir):
     dialog = open_dialog(window, qtbot)
     assert not dialog.use_folder(str(isolated))  # not a model folder: said so, nothing loads
-    assert "not a VoxCPM model folder" in dialog.status.text() and window.model_spec == ""
-    with qtbot.waitSignal(window.engineReady, timeout=60000):
+    assert "not a VoxCPM model folder" in dialog.status.text() and window.controller.model_spec == ""
+    with qtbot.waitSignal(window.controller.engineReady, timeout=60000):
         assert dialog.use_folder(str(tiny_model_dir))
     assert dialog.ready and models.chosen_model() == str(tiny_model_dir.resolve())
     assert model_to_load(NO_MODEL, Settings()) == str(tiny_model_dir.resolve())
@@ -195,7 +195,7 @@ def test_download_errors_name_the_next_step(case, window, qtbot, tiny_model_dir,
                 "disk full": ("disk space", "VOXDESK_MODELS_DIR")}[case]
     assert expected[0] in message and expected[1] in hint
     assert dialog.download_button.isEnabled() and dialog.folder_button.isEnabled()
-    assert not models.is_downloaded("VoxCPM2") and window.engine is None
+    assert not models.is_downloaded("VoxCPM2") and window.controller.engine is None
 
     dialog.close()  # the window keeps working without a model
     window.editor.setPlainText("Anyone there?")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from voxdesk.engine import SynthesisParams, SynthesisRequest
+from voxdesk.engine import SynthesisParams
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.settings import Settings
 
@@ -84,12 +84,6 @@ def dark_palette() -> QPalette:
     return palette
 
 
-@pytest.fixture(scope="module")
-def warm_engine(engine):
-    list(engine.synthesize(SynthesisRequest("Warm up.", params=SynthesisParams(max_len=2))))
-    return engine
-
-
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_screenshot_has_nothing_clipped_or_overlapping(theme, qtbot, warm_engine, data_dir,
                                                       tmp_path):
@@ -105,10 +99,10 @@ def test_screenshot_has_nothing_clipped_or_overlapping(theme, qtbot, warm_engine
         window.show()
         qtbot.waitExposed(window)
         # A real utterance, so the latency readout and its history show real figures.
-        window.params_panel.max_len.setValue(3)
+        window.params_panel.set_max_steps(3)
         for text in ("One.", "Two words.", "Three more words."):
             window.editor.setPlainText(text)
-            with qtbot.waitSignal(window.speechEnded, timeout=30000):
+            with qtbot.waitSignal(window.controller.speechEnded, timeout=30000):
                 window.play()
         window.params_panel.set_params(SynthesisParams())
         window.editor.setPlainText(SAMPLE)
@@ -201,7 +195,7 @@ def test_bare_voxdesk_opens_the_window_and_reports_a_missing_model(qtbot, own_in
     missing = str(tmp_path / "missing-model")
     assert main(["--model", missing, "--device", "cpu"]) == 0
     window = seen[0]
-    assert window.model_spec == missing
+    assert window.controller.model_spec == missing
     assert window.model_status.text().startswith(f"No model: No model directory at {missing}")
     assert Settings.path().is_file()  # settings were saved on the way out
 
@@ -209,9 +203,9 @@ def test_bare_voxdesk_opens_the_window_and_reports_a_missing_model(qtbot, own_in
 def test_voxdesk_gui_loads_the_given_model(qtbot, own_instance, tiny_model_dir):
     from voxdesk.cli import main
 
-    seen = close_when(lambda w: w.engine is not None)
+    seen = close_when(lambda w: w.controller.engine is not None)
     assert main(["gui", "--model", str(tiny_model_dir), "--device", "cpu"]) == 0
-    info = seen[0].engine.info
+    info = seen[0].controller.engine.info
     assert (info.device_name, Path(info.model_id)) == ("CPU", tiny_model_dir)
 
 

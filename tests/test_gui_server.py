@@ -12,19 +12,12 @@ import requests
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from voxdesk.engine import SynthesisParams, SynthesisRequest
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.gui.settings_dialog import SettingsDialog
 from voxdesk.server import DEFAULT_PORT, free_port
 from voxdesk.settings import ServerSettings, Settings
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(scope="module")
-def warm_engine(engine):
-    list(engine.synthesize(SynthesisRequest("Warm up.", params=SynthesisParams(max_len=2))))
-    return engine
 
 
 def make_window(qtbot, engine, settings: Settings) -> MainWindow:
@@ -134,8 +127,8 @@ def test_port_in_use_is_explained_and_the_window_keeps_working(qtbot, warm_engin
 
         # The window still speaks, and another port serves.
         window.editor.setPlainText("Still working.")
-        window.params_panel.max_len.setValue(2)
-        with qtbot.waitSignal(window.speechEnded, timeout=30000) as ended:
+        window.params_panel.set_max_steps(2)
+        with qtbot.waitSignal(window.controller.speechEnded, timeout=30000) as ended:
             window.play()
         assert ended.args[0] is not None and not ended.args[0].cancelled
         port = free_port()
@@ -154,7 +147,7 @@ def test_enabled_api_starts_once_the_model_is_loaded_and_stops_with_the_window(
     window = make_window(qtbot, None, Settings(server=ServerSettings(enabled=True, port=port)))
     qtbot.wait(300)
     assert window.api_server.url == "" and not answers(url)  # nothing to serve yet
-    window.set_engine(warm_engine)  # what the model loader does when it is done
+    window.controller.set_engine(warm_engine)  # what the model loader does when it is done
     qtbot.waitUntil(lambda: window.api_server.url == url, timeout=15000)
     assert answers(url)
     assert window.api_server.label.text() == f"API: {url}"

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from desktop_helpers import needs_x_tools, set_clipboard, wait_for
-from desktop_helpers import tray_host  # noqa: F401  (a fixture the tests below use)
 
 from voxdesk.gui.single_instance import send_command
 from voxdesk.testing.sink import non_silent_span

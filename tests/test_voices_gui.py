@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from voxdesk.engine import SynthesisParams
 from voxdesk.gui.main_window import MainWindow
-from voxdesk.gui.voice_profiles import AddVoiceDialog, RecordDialog, VoiceProfilesDialog
+from voxdesk.gui.voices import AddVoiceDialog, RecordDialog, VoiceProfilesDialog
 from voxdesk.settings import Settings
 from voxdesk.testing.signals import speech_like, tone, write_clip
 from voxdesk.voices import VoiceStore

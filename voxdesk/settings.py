@@ -52,6 +52,9 @@ class WindowSettings:
     geometry: str = ""  # base64 of QWidget.saveGeometry()
     splitter: str = ""  # base64 of QSplitter.saveState()
     last_folder: str = ""  # where the last Open / Export dialog was
+    state: str = ""  # base64 of QMainWindow.saveState()
+    outline_visible: bool = True  # the outline side panel
+    advanced_open: bool = False  # the Advanced section (voice clip and synthesis settings)
 
 
 @dataclass
@@ -104,6 +107,7 @@ class Settings:
     desktop: DesktopSettings = field(default_factory=DesktopSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     playback: PlaybackSettings = field(default_factory=PlaybackSettings)
+    speed: float = 1.0  # playback speed of the window's speech (0.5-3)
 
     @staticmethod
     def path() -> Path:

@@ -2,17 +2,18 @@
 stops it with the window's loaded model.
 
 Starting waits for uvicorn to listen and stopping waits for open requests (seconds, at worst),
-so both happen on a control thread of their own, one after the other; the window only hears
-the outcome. ``voxdesk.server`` (FastAPI, uvicorn) is imported there too, when first needed.
+so both happen on a task lane of their own, one after the other; the window only hears the
+outcome. ``voxdesk.server`` (FastAPI, uvicorn) is imported there too, when first needed. The
+server follows the controller: a newly loaded model restarts it with that model.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import errno
 import logging
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -27,7 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from voxdesk.engine import Engine
+from voxdesk.gui.controller import SpeechController
 from voxdesk.gui.forms import add_labelled_row
+from voxdesk.gui.tasks import TaskRunner
 from voxdesk.server.limits import LOCAL_HOSTS
 from voxdesk.settings import ServerSettings
 
@@ -119,25 +122,27 @@ class _Wanted:
 
 
 class ApiServer(QObject):
-    """Serves the API while :meth:`apply` asks for it; ``label`` shows the address."""
+    """Serves the API while :meth:`apply` asks for it; ``label`` shows the address. With a
+    ``controller``, each model it loads is served as ``settings()`` say."""
 
     changed = Signal(str)  # the address now served, "" when none
     failed = Signal(str, str)  # message, hint
-    _outcome = Signal(str, str, str)  # url, message, hint - from the control thread
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None,
+                 controller: SpeechController | None = None,
+                 settings: Callable[[], ServerSettings] | None = None) -> None:
         super().__init__(parent)
         self.url = ""
         self.label = QLabel()
         self.label.setAccessibleName("API server")
         self.label.hide()
         self._closed = False
-        self._control = concurrent.futures.ThreadPoolExecutor(
-            1, thread_name_prefix="voxdesk-api-control")
-        # Touched only on the control thread:
+        self._tasks = TaskRunner(self)
+        # Touched only on the control lane:
         self._handle: ServerHandle | None = None
         self._serving: _Wanted | None = None
-        self._outcome.connect(self._on_outcome)
+        if controller is not None and settings is not None:
+            controller.engineReady.connect(lambda engine: self.apply(settings(), engine))
 
     def apply(self, settings: ServerSettings, engine: Engine | None) -> None:
         """Serve ``engine`` as ``settings`` say (restarting on a change), or stop serving."""
@@ -151,32 +156,29 @@ class ApiServer(QObject):
                                  "or serve to this computer only.")
             else:
                 wanted = _Wanted(engine, settings.host, settings.port, settings.api_key)
-        self._control.submit(self._reconcile, wanted)
+        self._tasks.run(lambda: self._reconcile(wanted), self._on_outcome, lane="api-control")
 
     def shutdown(self) -> None:
         """Stop serving before the window goes (waits a few seconds at most)."""
         if self._closed:
             return
         self._closed = True
-        stopped = self._control.submit(self._reconcile, None)
-        self._control.shutdown(wait=False)
-        try:
-            stopped.result(STOP_TIMEOUT_S + 1)
-        except concurrent.futures.TimeoutError:
+        self._tasks.run(lambda: self._reconcile(None), lane="api-control")
+        if not self._tasks.shutdown(STOP_TIMEOUT_S + 1):
             log.warning("the API server did not stop in time")
         self._show("")
 
-    # -- control thread ---------------------------------------------------------------------
+    # -- control lane -------------------------------------------------------------------------
 
-    def _reconcile(self, wanted: _Wanted | None) -> None:
+    def _reconcile(self, wanted: _Wanted | None) -> tuple[str, str, str] | None:
+        """(url, message, hint) once the server is as wanted; None if nothing changed."""
         if wanted == self._serving:
-            return
+            return None
         if self._handle is not None:
             self._handle.stop(STOP_TIMEOUT_S)
             self._handle = self._serving = None
-            self._report("", "", "")
         if wanted is None:
-            return
+            return ("", "", "")
         from voxdesk.server import start_in_background
 
         try:
@@ -186,24 +188,18 @@ class ApiServer(QObject):
             log.warning("the API server did not start: %s", exc)
             in_use = isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self._report("", reason or "The HTTP API could not start.",
-                         f"Another program uses port {wanted.port}: choose another port in "
-                         "File > Settings…" if in_use else "Check the port in File > Settings…")
-            return
+            return ("", reason or "The HTTP API could not start.",
+                    f"Another program uses port {wanted.port}: choose another port in "
+                    "File > Settings…" if in_use else "Check the port in File > Settings…")
         self._serving = wanted
-        self._report(self._handle.url, "", "")
-
-    def _report(self, url: str, message: str, hint: str) -> None:
-        try:
-            self._outcome.emit(url, message, hint)
-        except RuntimeError:  # the window (and this object) are gone
-            pass
+        return (self._handle.url, "", "")
 
     # -- GUI thread --------------------------------------------------------------------------
 
-    def _on_outcome(self, url: str, message: str, hint: str) -> None:
-        if self._closed:  # shutdown() has said the last word
+    def _on_outcome(self, outcome: tuple[str, str, str] | None) -> None:
+        if self._closed or outcome is None:  # shutdown() has said the last word
             return
+        url, message, hint = outcome
         self._show(url)
         if message:
             self.failed.emit(message, hint)

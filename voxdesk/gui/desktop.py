@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
+from voxdesk.gui.controller import State
 from voxdesk.gui.desktop_settings import AUTOSTART_SUPPORTED
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.gui.read_aloud import ReadAloud
@@ -33,7 +34,8 @@ class Desktop(QObject):
         self.settings = settings
         self.last_notice = ""
         self.tray: Tray | None = Tray(self) if Tray.available() else None
-        self.read_aloud = ReadAloud(window, self.tray)
+        self.controller = window.controller
+        self.read_aloud = ReadAloud(self.controller, window.show_and_raise, self.tray)
         self.read_aloud.notice.connect(self.notify)
         self.server = InstanceServer(self._handle, self)
         window.desktopSettingsChanged.connect(self.apply_settings)
@@ -41,8 +43,6 @@ class Desktop(QObject):
         self._keys_released = False  # while Settings is open
         if self.tray is not None:
             self._connect_tray(app)
-            window.speechStarted.connect(lambda _n: self.tray.set_speaking(True))
-            window.speechEnded.connect(lambda _m: self.tray.set_speaking(False))
             window.keep_in_tray = settings.desktop.close_to_tray
 
     def start(self, hidden: bool) -> bool:
@@ -134,25 +134,30 @@ class Desktop(QObject):
         assert tray is not None
         tray.readClipboard.connect(lambda: self.read_aloud.handle({"command": "read-clipboard"}))
         tray.readSelection.connect(lambda: self.read_aloud.handle({"command": "read-selection"}))
-        tray.pauseToggled.connect(self.window.toggle_pause)
-        tray.stopRequested.connect(self.window.stop)
+        controller = self.controller
+        tray.pauseToggled.connect(controller.toggle_pause)
+        tray.stopRequested.connect(controller.stop)
         tray.openWindow.connect(self.window.show_and_raise)
         tray.quitRequested.connect(self._quit)
-        store = self.window.voice_store
-        names = [p.name for p in store.list()] if store is not None else []
-        tray.set_voices(names, self.settings.voice.profile if self.settings.voice.kind ==
-                        "profile" else "")
-        tray.voiceChosen.connect(self._choose_voice)
-
-    def _choose_voice(self, name: str) -> None:
-        panel = self.window.voice_panel
-        if hasattr(panel, "select_profile"):
-            panel.select_profile(name)
+        tray.set_voices(controller.profile_names(), _tray_voice(controller.voice))
+        tray.voiceChosen.connect(controller.choose_profile)
+        controller.profilesChanged.connect(tray.set_voices)
+        controller.voiceChanged.connect(lambda voice: tray.set_current_voice(_tray_voice(voice)))
+        controller.stateChanged.connect(lambda state: tray.set_speaking(
+            state in (State.SPEAKING, State.PAUSED), paused=state is State.PAUSED))
 
     def _quit(self) -> None:
         self.window.keep_in_tray = False
         self.window.close()
         QApplication.quit()
+
+
+def _tray_voice(voice: object) -> str:
+    """The tray's name for a voice choice: a profile's name, "" for the model's own voice (a
+    reference clip has no entry in the tray)."""
+    kind = getattr(voice, "kind", "default")
+    return getattr(voice, "profile", "") if kind == "profile" else "" if kind == "default" \
+        else "\0clip"
 
 
 def autostart_entry() -> Path:

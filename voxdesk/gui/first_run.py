@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from voxdesk import models
 from voxdesk.errors import VoxDeskError
-from voxdesk.gui.worker import describe, start_thread
+from voxdesk.gui.errors import describe
+from voxdesk.gui.tasks import start_thread
 from voxdesk.models import (
     CatalogEntry,
     DownloadProgress,

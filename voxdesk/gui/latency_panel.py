@@ -1,4 +1,5 @@
-"""The live latency readout: how fast the current utterance started, and the recent history."""
+"""The compact live latency readout: how fast the current utterance started (first chunk, first
+audible, real-time factor), and the recent history as a sparkline (its tooltip: the figures)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections import deque
 
 from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen, QPolygonF
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from voxdesk.speech import UtteranceMetrics
 
@@ -31,10 +32,10 @@ class Sparkline(QWidget):
 
     def sizeHint(self) -> QSize:
         line = self.fontMetrics().height()
-        return QSize(10 * line, 3 * line)
+        return QSize(6 * line, int(1.4 * line))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(4 * self.fontMetrics().height(), self.sizeHint().height())
+        return QSize(3 * self.fontMetrics().height(), self.sizeHint().height())
 
     def add(self, value: float) -> None:
         self.values.append(value)
@@ -61,7 +62,6 @@ class Sparkline(QWidget):
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         if not self.values:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "history of the last 20")
             return
         # The latest value sits at the right edge; older ones stretch to the left.
         top = max(self.values) or 1.0
@@ -77,29 +77,28 @@ class Sparkline(QWidget):
             painter.drawEllipse(point, 2.5, 2.5)
 
 
-class LatencyPanel(QGroupBox):
-    """First-chunk and first-audible latency of the current utterance, its real-time factor,
-    and a sparkline of the last :data:`HISTORY` utterances."""
+class LatencyPanel(QWidget):
+    """One line: first-chunk and first-audible latency of the current utterance, its real-time
+    factor, and a sparkline of the last :data:`HISTORY` utterances."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Latency", parent)
-        form = QFormLayout(self)
-        self.first_chunk = self._value(form, "First chunk:", "First-chunk latency",
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.first_chunk = self._value(row, "First chunk", "First-chunk latency",
                                        "From pressing Play to the first audio from the model.")
-        self.first_audible = self._value(form, "First audible:", "First-audible latency",
+        self.first_audible = self._value(row, "audible", "First-audible latency",
                                          "From pressing Play to the first sound out of the "
                                          "speaker (includes the pre-buffer and device delay).")
-        self.rtf = self._value(form, "Real-time factor:", "Real-time factor",
-                               "Synthesis time divided by audio length: below 1 is faster "
-                               "than real time.")
+        self.rtf = self._value(row, "RTF", "Real-time factor",
+                               "Real-time factor: synthesis time divided by audio length; "
+                               "below 1 is faster than real time.")
         self.sparkline = Sparkline()
-        label = QLabel("History:")
-        label.setToolTip("First-chunk latency of the last 20 utterances.")
-        form.addRow(label, self.sparkline)
+        row.addWidget(self.sparkline)
         self.last_metrics: UtteranceMetrics | None = None
 
     @staticmethod
-    def _value(form: QFormLayout, label: str, name: str, tip: str) -> QLabel:
+    def _value(row: QHBoxLayout, label: str, name: str, tip: str) -> QLabel:
         value = QLabel(NONE)
         value.setAccessibleName(name)
         value.setToolTip(tip)
@@ -109,7 +108,9 @@ class LatencyPanel(QGroupBox):
         text = QLabel(label)
         text.setToolTip(tip)
         text.setBuddy(value)
-        form.addRow(text, value)
+        text.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # quieter than the figure
+        row.addWidget(text)
+        row.addWidget(value)
         return value
 
     def start(self) -> None:

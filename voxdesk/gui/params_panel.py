@@ -1,4 +1,5 @@
-"""The synthesis parameter panel: VoxCPM's generation settings, with ranges and explanations."""
+"""The synthesis settings, in a listener's words: quality, how close to stay to the voice,
+sentence lengths in seconds; VoxCPM's own names are in the tooltips."""
 
 from __future__ import annotations
 
@@ -21,6 +22,16 @@ DEFAULTS = SynthesisParams()
 RANGES = SynthesisParams.RANGES
 SEED_RANDOM = -1  # the spin box's "Random" value: seed None
 STEP_MS = 160  # audio per generation step (VoxCPM2)
+STEP_S = STEP_MS / 1000
+
+
+def _seconds_box(steps: tuple[int, int]) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setDecimals(2)
+    box.setSingleStep(STEP_S)
+    box.setRange(steps[0] * STEP_S, steps[1] * STEP_S)
+    box.setSuffix(" s")
+    return box
 
 
 class ParamsPanel(QGroupBox):
@@ -37,31 +48,29 @@ class ParamsPanel(QGroupBox):
         self.cfg.setDecimals(1)
         self.cfg.setSingleStep(0.1)
         self.cfg.setRange(*RANGES["cfg_value"])
-        add_labelled_row(form, "&CFG value:", self.cfg, "CFG value", _with_default(
-            "Classifier-free guidance: how closely the speech follows the text and the voice. "
-            "Higher is more faithful but can sound strained; lower is looser.",
-            DEFAULTS.cfg_value))
+        add_labelled_row(form, "Stay &close to the voice:", self.cfg, "Stay close to the voice",
+                         _with_default("How closely the speech follows the text and the voice "
+                                       "(classifier-free guidance, CFG). Higher is more "
+                                       "faithful but can sound strained; lower is looser.",
+                                       DEFAULTS.cfg_value))
 
         self.steps = QSpinBox()
         self.steps.setRange(*RANGES["inference_timesteps"])
-        add_labelled_row(form, "&Inference timesteps:", self.steps, "Inference timesteps",
-                         _with_default("Diffusion steps per chunk of audio: more gives cleaner "
-                                       "audio but takes longer, so the first sound comes later.",
+        self.steps.setSuffix(" steps")
+        add_labelled_row(form, "&Quality:", self.steps, "Quality",
+                         _with_default("More steps are slower and cleaner: each sentence takes "
+                                       "longer to make, so the first sound comes later "
+                                       "(diffusion inference timesteps).",
                                        DEFAULTS.inference_timesteps))
 
-        self.min_len = QSpinBox()
-        self.min_len.setRange(*RANGES["min_len"])
-        self.min_len.setSuffix(" steps")
-        add_labelled_row(form, "Mi&n length:", self.min_len, "Min length", _with_default(
-            f"The least audio generated for each sentence, in steps of {STEP_MS} ms.",
-            DEFAULTS.min_len))
+        self.min_len = _seconds_box(RANGES["min_len"])
+        add_labelled_row(form, "Mi&nimum length:", self.min_len, "Minimum length", _with_default(
+            "The least speech made for each sentence.", f"{DEFAULTS.min_len * STEP_S:.2f} s"))
 
-        self.max_len = QSpinBox()
-        self.max_len.setRange(*RANGES["max_len"])
-        self.max_len.setSuffix(" steps")
-        add_labelled_row(form, "Ma&x length:", self.max_len, "Max length", _with_default(
-            f"The most audio generated for each sentence, in steps of {STEP_MS} ms: a safety "
-            "limit that stops a sentence the model does not end by itself.", DEFAULTS.max_len))
+        self.max_len = _seconds_box(RANGES["max_len"])
+        add_labelled_row(form, "Ma&ximum length:", self.max_len, "Maximum length", _with_default(
+            "The most speech made for each sentence: a safety limit that ends a sentence the "
+            "model does not end by itself.", f"{DEFAULTS.max_len * STEP_S:.2f} s"))
 
         self.normalize = QCheckBox("Nor&malize text")
         self.normalize.setAccessibleName("Normalize text")
@@ -103,8 +112,8 @@ class ParamsPanel(QGroupBox):
         return getattr(self, "_saved", DEFAULTS).replace(
             cfg_value=round(self.cfg.value(), 2),
             inference_timesteps=self.steps.value(),
-            min_len=self.min_len.value(),
-            max_len=self.max_len.value(),
+            min_len=max(1, round(self.min_len.value() / STEP_S)),
+            max_len=max(1, round(self.max_len.value() / STEP_S)),
             normalize=self.normalize.isChecked(),
             denoise=self.denoise.isChecked(),
             seed=None if seed == SEED_RANDOM else seed,
@@ -118,14 +127,18 @@ class ParamsPanel(QGroupBox):
             widget.blockSignals(True)
         self.cfg.setValue(params.cfg_value)
         self.steps.setValue(params.inference_timesteps)
-        self.min_len.setValue(params.min_len)
-        self.max_len.setValue(params.max_len)
+        self.min_len.setValue(params.min_len * STEP_S)
+        self.max_len.setValue(params.max_len * STEP_S)
         self.normalize.setChecked(params.normalize)
         self.denoise.setChecked(params.denoise)
         self.seed.setValue(SEED_RANDOM if params.seed is None else params.seed)
         for widget in widgets:
             widget.blockSignals(False)
         self.changed.emit()
+
+    def set_max_steps(self, steps: int) -> None:
+        """Limit each sentence to ``steps`` generation steps (what tests and benches ask)."""
+        self.max_len.setValue(steps * STEP_S)
 
     def reset(self) -> None:
         self.set_params(DEFAULTS)

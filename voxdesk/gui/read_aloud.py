@@ -4,25 +4,25 @@ This is how most people use VoxDesk every day: copy text anywhere, press Ctrl+Al
 The same actions arrive from three places - a global shortcut, the tray menu, and another
 `voxdesk` process (`voxdesk read-clipboard`, bound in a desktop's own shortcut settings where
 programs may not grab keys) - and all end up in :meth:`ReadAloud.handle`, on the GUI thread,
-speaking through the window's one engine and player.
+speaking through the app's one :class:`~voxdesk.gui.controller.SpeechController`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
 
 from voxdesk.clipboard_text import clipboard_text, parts
+from voxdesk.gui.controller import SpeechController, State
+from voxdesk.gui.tasks import run_task
 from voxdesk.hotkeys import HotkeyBackend, HotkeyError, Shortcut, open_backend
 
 if TYPE_CHECKING:
-    from voxdesk.gui.main_window import MainWindow
     from voxdesk.gui.tray import Tray
 
 log = logging.getLogger(__name__)
@@ -36,26 +36,27 @@ FALLBACK_HINT = ("Choose another shortcut in Settings, or bind `voxdesk read-cli
 class _HotkeyBridge(QObject):
     # Hotkey backends call back on their own thread; a signal queues the call onto the GUI thread.
     pressed = Signal(str)
-    bound = Signal(object, list)  # backend, problems: the end of a background binding
 
 
 class ReadAloud(QObject):
-    """Owns the global shortcuts and turns commands into speech in ``window``."""
+    """Owns the global shortcuts and turns commands into speech through ``controller``;
+    ``show_window`` brings the window forward (the "show" command)."""
 
     notice = Signal(str, str)  # title, message: shown by the tray (or the status bar)
 
-    def __init__(self, window: MainWindow, tray: Tray | None = None) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, controller: SpeechController, show_window: Callable[[], None],
+                 tray: Tray | None = None) -> None:
+        super().__init__(controller)
+        self.controller = controller
+        self.show_window = show_window
         self.tray = tray
         self.clipboard = QGuiApplication.clipboard()
         self._backend: HotkeyBackend | None = None
         self._bridge = _HotkeyBridge(self)
         self._bridge.pressed.connect(lambda command: self.handle({"command": command}))
-        self._bridge.bound.connect(self._bound_in_background)
         self._remaining: Iterator[str] | None = None  # later parts of a very long clipboard
         self.hotkey_error: str | None = None
-        window.speechEnded.connect(self._continue_long_text)
+        controller.speechEnded.connect(self._continue_long_text)
 
     # -- global shortcuts -------------------------------------------------------------------
 
@@ -80,11 +81,8 @@ class ReadAloud(QObject):
             return self._report([str(exc)], announce)  # its hint already names the fallback
         self._backend = backend
         if backend.interactive:
-            def bind_in_background() -> None:
-                self._bridge.bound.emit(backend, self._bind(backend, wanted))
-
-            threading.Thread(target=bind_in_background, name="voxdesk-bind-shortcuts",
-                             daemon=True).start()
+            run_task(lambda: self._bind(backend, wanted),
+                     lambda problems: self._bound_in_background(backend, problems))
             return None
         return self._report(self._bind(backend, wanted), announce)
 
@@ -134,31 +132,31 @@ class ReadAloud(QObject):
             return self.read_text(text)
         if name == "stop":
             self._remaining = None
-            self.window.stop()
+            self.controller.stop()
             return {"ok": True}
         if name == "pause":
-            self.window.toggle_pause()
+            self.controller.toggle_pause()
             return {"ok": True}
         if name == "show":
-            self.window.show_and_raise()
+            self.show_window()
             return {"ok": True}
         if name == "status":
-            player = self.window.speech.player
-            played = player.frames_played / player.sample_rate if player and player.sample_rate \
-                else 0.0
-            return {"ok": True, "pid": os.getpid(), "speaking": self.window.speaking,
-                    "played_seconds": played,
-                    "model_loaded": self.window.engine is not None,
-                    "model": self.window.engine.info.model_id if self.window.engine else None,
-                    "models_loaded": self.window.models_loaded,
+            controller = self.controller
+            engine = controller.engine
+            return {"ok": True, "pid": os.getpid(), "speaking": controller.speaking,
+                    "paused": controller.state is State.PAUSED,
+                    "played_seconds": controller.played_seconds(),
+                    "model_loaded": engine is not None,
+                    "model": engine.info.model_id if engine else None,
+                    "models_loaded": controller.models_loaded,
                     "hotkey_error": self.hotkey_error}
         return {"ok": False, "error": f"unknown command {name!r}"}
 
     def toggle_read(self, mode: QClipboard.Mode) -> dict[str, Any]:
         """Pressing the shortcut again while speaking stops."""
-        if self.window.speaking:
+        if self.controller.speaking:
             self._remaining = None
-            self.window.stop()
+            self.controller.stop()
             return {"ok": True, "stopped": True}
         if mode == QClipboard.Mode.Selection and not self.clipboard.supportsSelection():
             self.notice.emit("Nothing to read", "This system has no primary selection.")
@@ -180,7 +178,7 @@ class ReadAloud(QObject):
         pieces = parts(text)
         first = next(pieces, "")
         self._remaining = pieces
-        if not self.window.speak_text(first):
+        if not self.controller.speak_text(first):
             self._remaining = None
             return {"ok": False, "error": "could not start speaking"}
         return {"ok": True, "characters": len(text)}
@@ -194,4 +192,4 @@ class ReadAloud(QObject):
         if following is None:
             self._remaining = None
         else:
-            self.window.speak_text(following)
+            self.controller.speak_text(following)

@@ -81,12 +81,17 @@ class Tray(QObject):
     def set_speaking(self, speaking: bool, paused: bool = False) -> None:
         self.icon.setIcon(_icon(speaking))
         state = "paused" if paused else "speaking" if speaking else "ready"
+        self.state = state
         self.icon.setToolTip(f"VoxDesk — {state}")
         self.pause_action.setText("&Resume" if paused else "&Pause")
         self.pause_action.setEnabled(speaking)
         self.stop_action.setEnabled(speaking)
 
-    def set_voices(self, names: list[str], current: str) -> None:
+    def set_voices(self, names: list[str], current: str | None = None) -> None:
+        """The voice menu: the model's own voice and ``names``; ``current`` is ticked (None:
+        keep the tick where it is)."""
+        if current is None:
+            current = self.current_voice()
         self.voice_menu.clear()
         for action in self._voices.actions():
             self._voices.removeAction(action)
@@ -94,8 +99,18 @@ class Tray(QObject):
             action = self.voice_menu.addAction(name or "Model default voice")
             action.setCheckable(True)
             action.setChecked(name == current)
+            action.setData(name)
             self._voices.addAction(action)
             action.triggered.connect(lambda _checked=False, n=name: self.voiceChosen.emit(n))
+
+    def set_current_voice(self, name: str) -> None:
+        """Tick ``name`` (a profile, or DEFAULT_VOICE); a voice not in the menu ticks nothing."""
+        for action in self._voices.actions():
+            action.setChecked(action.data() == name)
+
+    def current_voice(self) -> str | None:
+        checked = self._voices.checkedAction()
+        return None if checked is None else str(checked.data())
 
     def notify(self, title: str, message: str) -> None:
         self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 4000)

@@ -1,10 +1,10 @@
-"""Background work for the window: loading the model, speaking, playing a clip, exporting.
+"""The speaking and exporting loops the controller runs on its task lanes.
 
-Each worker is a QObject moved to its own QThread; the window starts work by emitting a signal
-connected to a worker slot (a queued call, so it runs on the worker's thread) and hears back
-through the worker's signals. The GUI thread never waits on the model, on model loading, or on
-audio file I/O. Stop, Pause and Cancel are plain thread-safe method calls, because the worker's
-thread is busy inside the model loop when they are needed and would not see a queued call.
+Each worker is a QObject living on the GUI thread whose work method (``speak``, ``play_clip``,
+``export``) the :class:`~voxdesk.gui.controller.SpeechController` runs on a lane of its
+:class:`~voxdesk.gui.tasks.TaskRunner`; the signals a worker emits from there reach the GUI
+thread queued. Stop, Pause and Cancel are plain thread-safe method calls, because the lane is
+busy inside the model loop when they are needed.
 """
 
 from __future__ import annotations
@@ -14,67 +14,20 @@ import threading
 import weakref
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from voxdesk.audio.export import AtomicAudioWriter
 from voxdesk.audio.player import Player, PlayerState
-from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream, VoiceReference
+from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream
 from voxdesk.engine.realtime_guard import RealtimeGuard, RealtimePolicy, SpeedModel
 from voxdesk.engine.voice_prompt import check_clip
-from voxdesk.errors import ReferenceAudioError, VoxDeskError
+from voxdesk.errors import ReferenceAudioError
+from voxdesk.gui.errors import describe
 from voxdesk.speech import Utterance
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.02  # how often the speaking thread looks at the player while it drains
-
-
-def describe(exc: BaseException) -> tuple[str, str]:
-    """(message, hint) for the user: a VoxDeskError's own, or a generic line for a bug."""
-    if isinstance(exc, VoxDeskError):
-        return exc.message, exc.hint
-    log.exception("unexpected error", exc_info=exc)
-    return f"Something went wrong: {exc or type(exc).__name__}.", "See the log for details."
-
-
-def start_thread(worker: QObject, name: str) -> QThread:
-    """Move ``worker`` to a new running thread; the thread is a child of nothing, so the caller
-    must quit and wait for it (see :func:`stop_thread`)."""
-    thread = QThread()
-    thread.setObjectName(name)
-    worker.moveToThread(thread)
-    thread.start()
-    return thread
-
-
-def stop_thread(thread: QThread, timeout_ms: int = 3000) -> bool:
-    thread.quit()
-    return thread.wait(timeout_ms)
-
-
-class ModelLoader(QObject):
-    """Loads an :class:`Engine` off the GUI thread."""
-
-    loaded = Signal(object)  # Engine
-    failed = Signal(str, str)  # message, hint
-
-    @Slot(str, str)
-    def load(self, model: str, device: str) -> None:
-        try:
-            engine = Engine.load(model, device or None)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message, not a crash
-            self.failed.emit(*describe(exc))
-            return
-        engine.use_disk_prompt_cache()  # saved voices stay encoded across restarts
-        self.loaded.emit(engine)
-
-    @Slot(object, object, bool)
-    def prepare_voice(self, engine: Engine, voice: VoiceReference, denoise: bool) -> None:
-        """Encode a voice a person just picked, so that Play does not wait for it."""
-        try:
-            engine.prepare_voice(voice, denoise)
-        except Exception as exc:  # noqa: BLE001 - Play reports a bad clip; this is only ahead
-            log.info("could not prepare the voice ahead of time: %s", exc)
 
 
 class SpeechWorker(QObject):
@@ -84,7 +37,7 @@ class SpeechWorker(QObject):
     worker's thread and then waits, still on that thread, until the audio has been heard.
     """
 
-    started = Signal(int)  # number of sentences
+    started = Signal(object)  # the utterance's segments (tuple of Segment)
     chunkReady = Signal(object)  # AudioChunk, as soon as it went into the player
     firstChunk = Signal(float)  # seconds from request to the first chunk from the model
     firstAudible = Signal(float)  # seconds from request to the first sample out of the speaker
@@ -110,6 +63,18 @@ class SpeechWorker(QObject):
         self._paused = False
         self._last_segment = -1  # the sentence last reported by `progress`
         self._audible_sent = False
+        self._speed = 1.0
+
+    def set_speed(self, speed: float) -> None:
+        """Thread-safe: the playback speed, now and for the next utterances (where the player
+        can change it)."""
+        self._speed = speed
+        self._apply_speed(self._player)
+
+    def _apply_speed(self, player: Player | None) -> None:
+        set_speed = getattr(player, "set_speed", None)  # a player with time-stretch has it
+        if set_speed is not None:
+            set_speed(self._speed)
 
     # -- called from the GUI thread (thread-safe) -------------------------------------------
 
@@ -144,14 +109,12 @@ class SpeechWorker(QObject):
 
     # -- slots, run on the worker's thread ---------------------------------------------------
 
-    @Slot(str)
     def set_output_device(self, device: str) -> None:
         self._device = device
         if self._player is not None:
             self._player.close()
             self._player = None
 
-    @Slot(object)
     def set_realtime_policy(self, policy: RealtimePolicy | None) -> None:
         self._realtime = policy
 
@@ -161,7 +124,6 @@ class SpeechWorker(QObject):
         speed = self._speeds.setdefault(engine, SpeedModel())
         return RealtimeGuard(self._realtime, speed)
 
-    @Slot(object, object, int)
     def speak(self, engine: Engine, request: SynthesisRequest, epoch: int) -> None:
         if epoch != self._epoch:  # stopped before it began
             return
@@ -180,26 +142,31 @@ class SpeechWorker(QObject):
             self._utterance = utterance
         self._last_segment = -1
         self._audible_sent = False
-        self.started.emit(len(utterance.stream.segments))
+        self.started.emit(tuple(utterance.stream.segments))
+        failure: BaseException | None = None
         try:
             utterance.run()
-            if utterance.error is None:
+            failure = utterance.error
+            if failure is None:
                 if self._paused:  # Pause pressed before playback had begun
                     player.pause()
                 self._drain(player, utterance)
+        except Exception as exc:  # noqa: BLE001 - a bug in the model must end the utterance
+            failure = exc
+            utterance.stream.cancel()
+            player.stop()
         finally:
             with self._lock:
                 self._utterance = None
         metrics = utterance.metrics
         stopped = epoch != self._epoch
-        if utterance.error is not None and not stopped:
-            self.error.emit(*describe(utterance.error))
+        if failure is not None and not stopped:
+            self.error.emit(*describe(failure))
         elif stopped or player.state is PlayerState.STOPPED:
             self.cancelled.emit(metrics)
         else:
             self.finished.emit(metrics)
 
-    @Slot(str, int)
     def play_clip(self, path: str, epoch: int) -> None:
         """Play a reference clip (read here, off the GUI thread) through the same output."""
         if epoch != self._epoch:
@@ -218,7 +185,6 @@ class SpeechWorker(QObject):
             pass
         self.clipEnded.emit()
 
-    @Slot()
     def shutdown(self) -> None:
         if self._player is not None:
             self._player.close()
@@ -230,6 +196,7 @@ class SpeechWorker(QObject):
         if self._player is None:
             kwargs = {} if self._prebuffer_s is None else {"prebuffer_s": self._prebuffer_s}
             self._player = Player(self._device or None, **kwargs)
+            self._apply_speed(self._player)
         return self._player
 
     def _on_chunk(self, chunk: AudioChunk) -> None:
@@ -300,7 +267,6 @@ class ExportWorker(QObject):
             if self._stream is not None:
                 self._stream.cancel()
 
-    @Slot(object, object, str, int)
     def export(self, engine: Engine, request: SynthesisRequest, path: str, epoch: int) -> None:
         try:
             for clip in request.voice.clips if request.voice is not None else ():

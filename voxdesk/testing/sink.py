@@ -47,6 +47,11 @@ class SinkRecorder:
             time.sleep(0.02)
         return self
 
+    def so_far(self) -> np.ndarray:
+        """What has been recorded until now, while recording."""
+        assert self._path is not None
+        return np.fromfile(self._path, dtype="<f4")
+
     def __exit__(self, *exc: object) -> None:
         time.sleep(0.2)  # let the sink's last buffers reach the monitor
         assert self._proc is not None and self._path is not None

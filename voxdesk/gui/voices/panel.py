@@ -1,7 +1,11 @@
-"""The voice panel: the model's default voice, a saved voice profile, or a reference clip.
+"""The voice picker and its details: the model's default voice, a saved voice profile, or a
+reference clip (with its transcript).
 
-Voice profiles come from ``voxdesk.voices``; if the store cannot be opened (an unreadable data
-folder) the panel still offers the default voice and reference clips.
+A view on the controller's voice: a choice made here goes to the controller, and a choice made
+elsewhere (the tray) shows here. :attr:`VoicePanel.picker` is the compact combo the transport bar
+holds; the panel itself (transcript, clip, reference) lives in the Advanced section. If the voice
+store cannot be opened (an unreadable data folder) the panel still offers the default voice and
+reference clips.
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from voxdesk.engine import VoiceReference
-from voxdesk.errors import ReferenceAudioError, VoxDeskError
+from voxdesk.errors import ReferenceAudioError
+from voxdesk.gui.controller import SpeechController
 from voxdesk.gui.forms import add_labelled_row
 from voxdesk.gui.text_editor import AUDIO_SUFFIXES, local_files
 from voxdesk.settings import VoiceSettings
-from voxdesk.voices.errors import VoiceNotFoundError
 from voxdesk.voices.profile import VoiceProfile
 from voxdesk.voices.store import VoiceStore
 
@@ -51,25 +55,28 @@ def open_voice_store() -> VoiceStore | None:
 class VoicePanel(QGroupBox):
     changed = Signal()
     previewRequested = Signal(str)  # path of a clip to play
-    profileChosen = Signal(object)  # the VoiceProfile a person just picked
 
-    def __init__(self, voice: VoiceSettings, store: VoiceStore | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, controller: SpeechController, parent: QWidget | None = None) -> None:
         super().__init__("Voice", parent)
-        self.store = store
+        self.controller = controller
+        voice = controller.voice
         self._clip = voice.clip
         self._clip_transcript = voice.prompt_text
         self._previous = 0
         self.setAcceptDrops(True)
 
-        form = QFormLayout(self)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.combo = QComboBox()
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(12)
-        add_labelled_row(form, "&Voice:", self.combo, "Voice",
+        self.picker = QWidget()
+        picker = QFormLayout(self.picker)
+        picker.setContentsMargins(0, 0, 0, 0)
+        add_labelled_row(picker, "&Voice:", self.combo, "Voice",
                          "The voice to speak in: the model's own, a saved voice profile, or a "
                          "short recording (reference clip) to clone.")
+
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
 
         self.prompt = QLineEdit()
         self.prompt.setPlaceholderText("Transcript (optional)")
@@ -100,6 +107,8 @@ class VoicePanel(QGroupBox):
         self.combo.activated.connect(self._on_activated)
         self.prompt.textEdited.connect(self._on_prompt_edited)
         self.refresh_profiles(select=(voice.kind, voice.profile or voice.clip))
+        controller.voiceChanged.connect(self._follow)
+        controller.profilesChanged.connect(lambda _names: self.refresh_profiles())
 
     # -- the choice ------------------------------------------------------------------------
 
@@ -109,8 +118,8 @@ class VoicePanel(QGroupBox):
         self.combo.blockSignals(True)
         self.combo.clear()
         self.combo.addItem(DEFAULT_LABEL, _key("default", ""))
-        for profile in self._profiles():
-            self.combo.addItem(f"Profile: {profile.name}", _key("profile", profile.name))
+        for name in self.controller.profile_names():
+            self.combo.addItem(f"Profile: {name}", _key("profile", name))
         if self._clip:
             self.combo.addItem(f"Clip: {Path(self._clip).name}", _key("clip", self._clip))
             self.combo.setItemData(self.combo.count() - 1, self._clip,
@@ -121,15 +130,6 @@ class VoicePanel(QGroupBox):
         self._previous = self.combo.currentIndex()
         self.combo.blockSignals(False)
         self._update()
-
-    def _profiles(self) -> list[VoiceProfile]:
-        if self.store is None:
-            return []
-        try:
-            return self.store.list()
-        except VoxDeskError:
-            log.exception("listing voice profiles failed")
-            return []
 
     def choice(self) -> tuple[str, str]:
         return _unkey(self.combo.currentData())
@@ -142,28 +142,27 @@ class VoicePanel(QGroupBox):
 
     def voice(self) -> VoiceReference | None:
         """The voice to speak in (None: the model's default). Raises VoxDeskError."""
-        kind, value = self.choice()
-        if kind == "clip":
-            return VoiceReference.from_clip(value, self.prompt.text() or None)
-        if kind == "profile":
-            return self._profile(value).voice_reference()
-        return None
+        return self.controller.voice_reference()
 
     def _profile(self, name: str) -> VoiceProfile:
-        try:
-            if self.store is not None:
-                return self.store.get(name)
-        except VoiceNotFoundError:
-            pass
-        raise ReferenceAudioError(f"The voice profile {name!r} no longer exists.",
-                                  "Choose another voice.")
+        return self.controller.profile(name)
+
+    def _publish(self) -> None:
+        self.controller.set_voice(self.settings())
+        self.changed.emit()
+
+    def _follow(self, voice: VoiceSettings) -> None:
+        """The voice was chosen elsewhere (the tray): show it."""
+        if voice != self.settings():
+            self._clip, self._clip_transcript = voice.clip, voice.prompt_text
+            self.refresh_profiles(select=(voice.kind, voice.profile or voice.clip))
 
     def set_clip(self, path: str | Path, transcript: str = "") -> None:
         """Use ``path`` as the reference clip (the file is read only when speaking)."""
         self._clip = str(path)
         self._clip_transcript = transcript
         self.refresh_profiles(select=("clip", self._clip))
-        self.changed.emit()
+        self._publish()
 
     def choose_clip(self) -> None:
         start = str(Path(self._clip).parent) if self._clip else ""
@@ -195,18 +194,17 @@ class VoicePanel(QGroupBox):
             return
         self._previous = index
         self._update()
-        self.changed.emit()
         if kind == "profile":
-            try:
-                self.profileChosen.emit(self._profile(value))
-            except ReferenceAudioError:
-                pass
+            self.controller.choose_profile(value)  # its settings come with it
+            self.changed.emit()
+        else:
+            self._publish()
 
     def _on_prompt_edited(self, text: str) -> None:
         if self.choice()[0] == "clip":
             self._clip_transcript = text
             self._update_indicator()
-            self.changed.emit()
+            self._publish()
 
     def _preview(self) -> None:
         path = self.clip_path()

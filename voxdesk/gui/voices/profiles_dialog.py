@@ -11,11 +11,10 @@ given), which is what the tests drive.
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,7 +32,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QStyle,
     QVBoxLayout,
@@ -41,36 +39,17 @@ from PySide6.QtWidgets import (
 )
 
 from voxdesk.errors import VoxDeskError
+from voxdesk.gui.errors import ErrorPresenter
+from voxdesk.gui.voices.add_dialog import AddVoiceDialog, combo_modes
+from voxdesk.gui.voices.record_dialog import RecordDialog
 from voxdesk.voices.archive import SUFFIX
 from voxdesk.voices.profile import VoiceProfile
-from voxdesk.voices.sentences import suggested_sentence
 from voxdesk.voices.store import RemovedProfile, VoiceStore
 
 log = logging.getLogger(__name__)
 
-AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)"
 VOICE_FILTER = f"VoxDesk voice (*{SUFFIX});;All files (*)"
-MODE_LABELS = {
-    "reference": "Clone from the sound alone (VoxCPM2)",
-    "continuation": "Continue the recording (uses the transcript)",
-}
 NAME_ROLE = Qt.ItemDataRole.UserRole
-
-
-def _error_box(parent: QWidget, exc: VoxDeskError) -> QMessageBox:
-    """Show a VoxDesk error (message + hint) without blocking the event loop."""
-    box = QMessageBox(QMessageBox.Icon.Warning, "Voice profiles", exc.message,
-                      QMessageBox.StandardButton.Ok, parent)
-    if exc.hint:
-        box.setInformativeText(exc.hint)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
-    return box
-
-
-def _combo_modes(combo: QComboBox) -> None:
-    for mode, label in MODE_LABELS.items():
-        combo.addItem(label, mode)
 
 
 class VoiceProfilesDialog(QDialog):
@@ -82,7 +61,7 @@ class VoiceProfilesDialog(QDialog):
         self.store = store
         self._preview = preview
         self._removed: list[RemovedProfile] = []
-        self.message_box: QMessageBox | None = None
+        self.errors = ErrorPresenter(self, "Voice profiles")
         self.setWindowTitle("Voice profiles")
         self.resize(760, 480)
 
@@ -125,7 +104,7 @@ class VoiceProfilesDialog(QDialog):
         font.setBold(True)
         self.name_label.setFont(font)
         self.mode = QComboBox()
-        _combo_modes(self.mode)
+        combo_modes(self.mode)
         self.mode.setAccessibleName("Cloning mode")
         self.mode.setToolTip("Reference: VoxCPM2 clones the sound of the recording alone. "
                              "Continuation: the model continues the recording, whose "
@@ -467,230 +446,9 @@ class VoiceProfilesDialog(QDialog):
         return self._act(lambda: self.store.import_(path),  # type: ignore[return-value]
                          lambda p: p.name)
 
-    def _show_error(self, exc: VoxDeskError) -> None:
-        if self.message_box is not None:
-            self.message_box.close()
-        self.message_box = _error_box(self, exc)
-        self.message_box.destroyed.connect(lambda *_: setattr(self, "message_box", None))
-
-
-class AddVoiceDialog(QDialog):
-    """Name, audio file, transcript and mode of a new voice; OK saves it (errors keep the
-    dialog open, so nothing typed is lost). The saved voice is :attr:`profile`."""
-
-    def __init__(self, store: VoiceStore, audio: Path | None = None,
-                 transcript: str | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.store = store
-        self.profile: VoiceProfile | None = None
-        self.message_box: QMessageBox | None = None
-        self.setWindowTitle("Add a voice")
-        self.name = QLineEdit()
-        self.name.setAccessibleName("Name")
-        self.name.setPlaceholderText("e.g. Narrator")
-        self.audio = QLineEdit(str(audio) if audio else "")
-        self.audio.setAccessibleName("Audio file")
-        self.audio.setReadOnly(audio is not None)  # a recording: nothing to choose
-        browse = QPushButton("&Browse…")
-        browse.setEnabled(audio is None)
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.audio, 1)
-        row.addWidget(browse)
-        self.transcript = QLineEdit(transcript or "")
-        self.transcript.setAccessibleName("Transcript")
-        self.transcript.setPlaceholderText("What is said in it (optional with VoxCPM2)")
-        self.mode = QComboBox()
-        self.mode.setAccessibleName("Cloning mode")
-        self.mode.addItem("Automatic (continuation when there is a transcript)", None)
-        _combo_modes(self.mode)
-        form = QFormLayout()
-        form.addRow("&Name:", self.name)
-        audio_label = QLabel("&Audio:")
-        audio_label.setBuddy(self.audio)  # a layout cannot be a buddy: the field itself is
-        form.addRow(audio_label, row)
-        form.addRow("&Transcript:", self.transcript)
-        form.addRow("&Mode:", self.mode)
-        note = QLabel("The recording is converted to mono, trimmed and levelled. 5 to 20 "
-                      "seconds of clear speech without music or noise work best.")
-        note.setWordWrap(True)
-        form.addRow(note)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-
-    def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a recording", "", AUDIO_FILTER)
-        if path:
-            self.audio.setText(path)
-            if not self.name.text().strip():
-                self.name.setText(Path(path).stem)
-
-    def accept(self) -> None:
-        try:
-            if not self.audio.text().strip():
-                from voxdesk.errors import ReferenceAudioError
-
-                raise ReferenceAudioError("Choose the recording of the voice.",
-                                          "Use Browse… to pick an audio file.")
-            self.profile = self.store.add(self.name.text(), Path(self.audio.text().strip()),
-                                          self.transcript.text() or None,
-                                          mode=self.mode.currentData())
-        except VoxDeskError as exc:
-            if self.message_box is not None:
-                self.message_box.close()
-            self.message_box = _error_box(self, exc)
-            return
-        super().accept()
-
-
-class RecordDialog(QDialog):
-    """Record a voice with the microphone: a sentence to read, a level meter, Record/Stop.
-    Accepted, :attr:`audio_path` is the recording (a temporary WAV) and :attr:`transcript` the
-    sentence read."""
-
-    def __init__(self, parent: QWidget | None = None, language: str | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Record a voice")
-        self.audio_path: Path | None = None
-        self.transcript = suggested_sentence(language)
-        self.language = language
-        self._recorder = None
-        self._temp = tempfile.TemporaryDirectory(prefix="voxdesk-recording-")
-
-        intro = QLabel("Press Record and read this sentence aloud, clearly and at a normal "
-                       "pace, in a quiet room:")
-        intro.setWordWrap(True)
-        self.sentence = QLabel(self.transcript)
-        self.sentence.setWordWrap(True)
-        self.sentence.setAccessibleName("Sentence to read")
-        font = QFont(self.sentence.font())
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        self.sentence.setFont(font)
-        self.sentence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        another = QPushButton("A&nother sentence")
-        another.clicked.connect(self._another_sentence)
-
-        self.device = QComboBox()
-        self.device.setAccessibleName("Microphone")
-        self.device.addItem("System default", None)
-        try:
-            from voxdesk.audio.recorder import list_input_devices
-
-            for index, name in list_input_devices():
-                self.device.addItem(name, index)
-        except VoxDeskError as exc:
-            log.info("no input devices: %s", exc)
-        self.meter = QProgressBar()
-        self.meter.setRange(0, 600)  # -60.0 .. 0.0 dBFS, in tenths
-        self.meter.setTextVisible(False)
-        self.meter.setAccessibleName("Input level")
-        self.status = QLabel("Not recording.")
-        self.status.setWordWrap(True)
-        self.record_button = QPushButton("&Record")
-        self.record_button.clicked.connect(self.toggle)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Use recording")
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        self._timer = QTimer(self)
-        self._timer.setInterval(50)
-        self._timer.timeout.connect(self._tick)
-
-        form = QFormLayout()
-        form.addRow("&Microphone:", self.device)
-        form.addRow("Level:", self.meter)
-        controls = QHBoxLayout()
-        controls.addWidget(self.record_button)
-        controls.addWidget(another)
-        controls.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.sentence)
-        layout.addLayout(form)
-        layout.addLayout(controls)
-        layout.addWidget(self.status)
-        layout.addWidget(self.buttons)
-
     @property
-    def recording(self) -> bool:
-        return self._recorder is not None and self._recorder.recording
+    def message_box(self) -> QMessageBox | None:
+        return self.errors.box
 
-    def _another_sentence(self) -> None:
-        current = self.transcript
-        for _ in range(10):
-            self.transcript = suggested_sentence(self.language)
-            if self.transcript != current:
-                break
-        self.sentence.setText(self.transcript)
-
-    def toggle(self) -> None:
-        if self.recording:
-            self.stop_recording()
-        else:
-            self.start_recording()
-
-    def start_recording(self) -> None:
-        from voxdesk.audio.recorder import Recorder
-
-        try:
-            self._recorder = Recorder(device=self.device.currentData())
-            self._recorder.start()
-        except VoxDeskError as exc:
-            self._recorder = None
-            self.status.setText(f"{exc.message} {exc.hint}".strip())
-            return
-        self.audio_path = None
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
-        self.record_button.setText("&Stop")
-        self.status.setText("Recording… read the sentence, then press Stop.")
-        self._timer.start()
-
-    def stop_recording(self) -> Path | None:
-        recorder = self._recorder
-        if recorder is None:
-            return None
-        self._timer.stop()
-        samples = recorder.stop()
-        self.meter.setValue(0)
-        self.record_button.setText("&Record again")
-        seconds = samples.size / recorder.sample_rate
-        if seconds < 1.0:
-            self.status.setText("The recording is too short. Press Record and read the "
-                                "whole sentence.")
-            return None
-        path = Path(self._temp.name) / "recording.wav"
-        recorder.save(path)
-        self.audio_path = path
-        warning = " It may be too loud (clipped): record again a little farther from the " \
-            "microphone." if recorder.peak >= 0.99 else ""
-        self.status.setText(f"Recorded {seconds:.1f} s.{warning}")
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
-        return path
-
-    def _tick(self) -> None:
-        recorder = self._recorder
-        if recorder is None:
-            return
-        self.meter.setValue(int((recorder.level_db + 60) * 10))
-        self.status.setText(f"Recording… {recorder.seconds:.1f} s"
-                            + ("  (too loud!)" if recorder.level >= 0.99 else ""))
-        if not recorder.recording:  # it stopped by itself at its maximum length
-            self.stop_recording()
-
-    def done(self, result: int) -> None:
-        if self.recording:
-            self.stop_recording()
-        super().done(result)
-
-    def discard(self) -> None:
-        """Delete the temporary recording (once it has been added to the store)."""
-        if self._recorder is not None:
-            self._recorder.close()
-        self._temp.cleanup()
+    def _show_error(self, exc: VoxDeskError) -> None:
+        self.errors.show_exception(exc)
