@@ -11,7 +11,7 @@ from typing import Any
 from voxdesk import models
 from voxdesk.cli.progress import ProgressBar
 from voxdesk.errors import ModelNotFoundError
-from voxdesk.models import catalog, hardware, sources, store
+from voxdesk.models import catalog, hardware, measured, sources, store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     listing = commands.add_parser("list", help="the known models and which are downloaded")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument("--measure", action="store_true",
+                         help="first measure each model not yet measured on this computer (a "
+                         "few steps of a random model of its size, built once in the cache "
+                         "folder: minutes)")
     listing.set_defaults(func=run_list)
 
     download = commands.add_parser("download", help="download a model (resumes if interrupted)")
@@ -62,15 +66,30 @@ def _status(entry: catalog.CatalogEntry) -> tuple[str, models.InstalledModel | N
     return "not downloaded" + (" (optional)" if not entry.is_tts else ""), None
 
 
+def _measure_missing(info: hardware.HardwareInfo) -> None:
+    figures = measured.load_figures(info)
+    for entry in reversed(catalog.tts_models()):  # smallest first
+        if entry.id in figures or not measured.advise(entry, info, {}).fits:
+            continue
+        print(f"Measuring {entry.id} on this computer...", file=sys.stderr, flush=True)
+        try:
+            measured.record(measured.measure(entry.id))
+        except Exception as exc:  # noqa: BLE001 - one model's failure must not hide the list
+            print(f"  could not measure {entry.id}: {exc}", file=sys.stderr)
+
+
 def run_list(args: argparse.Namespace) -> int:
     selected = models.selected_model()
     info = hardware.detect()
+    if getattr(args, "measure", False):
+        _measure_missing(info)
+    figures = measured.load_figures(info)
     rows = []
     for entry in models.catalogue():
         status, found = _status(entry)
         rows.append((entry, status, found))
     if args.json:
-        print(json.dumps(_as_json(rows, selected, info), indent=2))
+        print(json.dumps(_as_json(rows, selected, info, figures), indent=2))
         return 0
     print(f"This computer: {info.summary()}"
           + (f", {info.ram_bytes / hardware.GIB:.0f} GB RAM" if info.ram_bytes else ""))
@@ -97,8 +116,13 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"* model folder: {selected}")
     print()
     print("* = the model VoxDesk speaks with (change it with `voxdesk models use ID|DIR`)")
-    recommended = hardware.recommended_model(info)
-    print(f"Advice: {hardware.advice(recommended, info).message}")
+    print("On this computer:")
+    for entry in catalog.tts_models():
+        print(f"  {entry.id}: {measured.advise(entry, info, figures).message}")
+    if not figures:
+        print("  (a rule of thumb: `voxdesk models list --measure` measures each model here)")
+    recommended = measured.recommend(info, figures)
+    print(f"Advice: {recommended.id}. {measured.advise(recommended, info, figures).message}")
     if recommended.id != "VoxCPM2":
         print(f"  {recommended.id} is the fastest choice here; VoxCPM2 is the one for languages "
               f"other than Chinese and English.")
@@ -106,13 +130,17 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_json(rows: list[Any], selected: str, info: hardware.HardwareInfo) -> dict[str, Any]:
+def _as_json(rows: list[Any], selected: str, info: hardware.HardwareInfo,
+             figures: dict[str, measured.Measurement]) -> dict[str, Any]:
+    def advice(entry: catalog.CatalogEntry) -> measured.ModelAdvice:
+        return measured.advise(entry, info, figures)
+
     return {
         "selected": selected,
         "models_dir": str(store.models_dir()),
         "hardware": {"device": info.device, "name": info.device_name,
                      "vram_bytes": info.vram_bytes, "ram_bytes": info.ram_bytes},
-        "recommended": hardware.recommended_model(info).id,
+        "recommended": measured.recommend(info, figures).id,
         "models": [
             {
                 "id": entry.id,
@@ -127,7 +155,9 @@ def _as_json(rows: list[Any], selected: str, info: hardware.HardwareInfo) -> dic
                 "location": found.location if found else None,
                 "partial_bytes": store.partial_bytes(entry.repo_id),
                 "selected": entry.repo_id == selected,
-                "advice": hardware.advice(entry, info).message if entry.is_tts else None,
+                "advice": advice(entry).message if entry.is_tts else None,
+                "dtype": advice(entry).dtype if entry.is_tts else None,
+                "measured_rtf": advice(entry).rtf if entry.is_tts else None,
             }
             for entry, _status, found in rows
         ],

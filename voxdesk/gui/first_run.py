@@ -8,11 +8,19 @@ and the download run on a worker thread; the dialog only shows progress. Once a 
 it is remembered (like `voxdesk models use`) and handed to the window through ``modelChosen``;
 the window reports back with :meth:`FirstRunDialog.model_loaded` / :meth:`model_failed`, and
 the dialog then offers a test sentence (``testRequested``).
+
+What each model does here comes from measurement where there is one (voxdesk.models.measured):
+figures of earlier runs on this computer, or a short measurement the dialog runs in a
+background process ("Measure speed here"; "Skip measuring" stops it at once). The window never
+waits for it; the advice and the recommendation change as each figure arrives.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 
@@ -42,6 +50,7 @@ from voxdesk.models import (
     format_duration,
     format_size,
     hardware,
+    measured,
 )
 
 log = logging.getLogger(__name__)
@@ -49,7 +58,7 @@ log = logging.getLogger(__name__)
 TEST_SENTENCE = "Hello! VoxDesk is ready to read aloud for you."
 PROGRESS_STEPS = 1000  # the bar counts per mille: byte counts overflow a QProgressBar's int
 # Mnemonics the dialog's buttons use; each model's radio button picks a character not in here.
-BUTTON_KEYS = set("dfcsou")
+BUTTON_KEYS = set("dfcsoumk")
 
 
 class DownloadWorker(QObject):
@@ -76,6 +85,74 @@ class DownloadWorker(QObject):
             self.failed.emit(*describe(exc), "error")
         else:
             self.finished.emit(name)
+
+
+class SpeedMeasurer(QObject):
+    """Measures models one by one in a child process (python -m voxdesk.models.measured), from
+    a plain thread: the window never waits, and :meth:`skip` ends it at once."""
+
+    started = Signal(str)  # model
+    measured = Signal(object)  # measured.Measurement
+    failed = Signal(str, str)  # model, message
+    done = Signal(bool)  # True: every model measured; False: skipped or failed
+
+    def __init__(self, names: list[str], extra_args: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.names = names
+        self.extra_args = extra_args
+        self._process: subprocess.Popen[str] | None = None
+        self._skipped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="voxdesk-speed", daemon=True)
+        self._thread.start()
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def skip(self) -> None:
+        self._skipped.set()
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()
+
+    def wait(self, timeout: float) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running()
+
+    def _run(self) -> None:
+        complete = True
+        for name in self.names:
+            if self._skipped.is_set():
+                complete = False
+                break
+            self.started.emit(name)
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "voxdesk.models.measured", name, *self.extra_args],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                text=True)
+            result = None
+            assert self._process.stdout is not None
+            for line in self._process.stdout:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("event") == "result":
+                    result = measured.Measurement.from_dict(event)
+                elif event.get("event") == "error":
+                    self.failed.emit(name, str(event.get("message")))
+            self._process.wait()
+            if result is not None:
+                self.measured.emit(result)
+            else:
+                complete = False
+                if not self._skipped.is_set() and self._process.returncode not in (0, 1):
+                    self.failed.emit(name, f"the measurement ended with code "
+                                           f"{self._process.returncode}")
+        self.done.emit(complete and not self._skipped.is_set())
 
 
 def mnemonic(text: str, taken: set[str]) -> str:
@@ -137,7 +214,7 @@ class ModelChoice(QWidget):
             facts.append(f"needs about {e.vram_gb:g} GB of GPU memory")
         return " · ".join(facts)
 
-    def update_details(self, advice: hardware.Advice | None, recommended: bool) -> None:
+    def update_details(self, advice: measured.ModelAdvice | None, recommended: bool) -> None:
         self.radio.setText(self._label + (" (recommended)" if recommended else ""))
         lines = [self.facts()]
         installed = models.installed(self.entry.id)
@@ -164,10 +241,17 @@ class FirstRunDialog(QDialog):
     _detectRequested = Signal()
     _downloadRequested = Signal(str, object)  # name, cancel event
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, measure_speed: bool = False,
+                 measure_args: tuple[str, ...] = ()) -> None:
+        """``measure_speed``: start measuring models not yet measured here as soon as the
+        hardware is known (otherwise the "Measure speed here" button does it)."""
         super().__init__(parent)
         self.setWindowTitle("Choose a voice model – VoxDesk")
         self.info: hardware.HardwareInfo | None = None
+        self.figures: dict[str, measured.Measurement] = {}
+        self.measurer: SpeedMeasurer | None = None
+        self._measure_on_start = measure_speed
+        self._measure_args = measure_args
         self.downloading: str | None = None  # the model being fetched
         self.loading: str | None = None  # what the window is loading for us
         self.ready = False
@@ -223,6 +307,18 @@ class FirstRunDialog(QDialog):
         self.test_button = self._button("&Speak a test sentence", "Speak a test sentence",
                                         f"Say “{TEST_SENTENCE}”", self.speak_test_sentence)
         self.test_button.hide()
+        self.speed_label = QLabel("")
+        self.speed_label.setWordWrap(True)
+        self.speed_label.setAccessibleName("Speed measurement")
+        self.measure_button = self._button(
+            "&Measure speed here", "Measure speed here",
+            "Run a few steps of each model (random weights of the real size, built once in "
+            "the cache folder) to see which keeps up on this computer. It runs in the "
+            "background: you can go on choosing meanwhile.", self.start_measuring)
+        self.skip_button = self._button("S&kip measuring", "Skip measuring",
+                                        "Stop measuring: the advice keeps the figures measured "
+                                        "so far.", self.skip_measuring)
+        self.skip_button.hide()
         self.close_button = self._button("Cl&ose", "Close", "Close this dialog (File > "
                                          "Download a model… opens it again).", self.close)
         buttons = QHBoxLayout()
@@ -235,6 +331,11 @@ class FirstRunDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.hardware_label)
+        speed = QHBoxLayout()
+        speed.addWidget(self.speed_label, 1)
+        speed.addWidget(self.measure_button)
+        speed.addWidget(self.skip_button)
+        layout.addLayout(speed)
         layout.addWidget(box)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
@@ -307,10 +408,13 @@ class FirstRunDialog(QDialog):
                                          f"({format_size(entry.approx_size_bytes)})")
         self.download_button.setAccessibleName(self.download_button.text().replace("&", ""))
 
+    def recommended(self) -> CatalogEntry | None:
+        return measured.recommend(self.info, self.figures) if self.info else None
+
     def _refresh_choices(self) -> None:
-        recommended = hardware.recommended_model(self.info) if self.info else None
+        recommended = self.recommended()
         for choice in self.choices:
-            advice = hardware.advice(choice.entry, self.info) if self.info else None
+            advice = measured.advise(choice.entry, self.info, self.figures) if self.info else None
             choice.update_details(advice, choice.entry is recommended)
         self._fit()
 
@@ -339,7 +443,23 @@ class FirstRunDialog(QDialog):
 
     def _on_hardware(self, info: hardware.HardwareInfo) -> None:
         self.info = info
-        recommended = hardware.recommended_model(info)
+        try:
+            self.figures = measured.load_figures(info)
+        except OSError:  # an unreadable cache: no figures, the rule's advice
+            self.figures = {}
+        self._describe_computer()
+        self._refresh_choices()
+        self._preselect()
+        self._update_buttons()
+        self._update_speed()
+        if self._measure_on_start and self._unmeasured():
+            self.start_measuring()
+
+    def _describe_computer(self) -> None:
+        info = self.info
+        if info is None:
+            return
+        recommended = self.recommended()
         if info.device == "cuda":
             text = f"This computer: {info.summary()}."
         elif info.device == "mps":
@@ -347,15 +467,95 @@ class FirstRunDialog(QDialog):
         else:
             text = (f"This computer: {info.summary()}. Speech is generated on the CPU, slower "
                     "than real time, so long texts pause between sentences.")
-        if recommended.id != "VoxCPM2":
+        advice = (measured.advise(recommended, info, self.figures)
+                  if recommended is not None else None)
+        if advice is not None and advice.rtf is not None:
+            keeps = "keeps up with speech" if advice.realtime else "is the fastest measured"
+            text = (f"This computer: {info.summary()}. {recommended.id} {keeps} here: "
+                    f"expected real-time factor {advice.rtf:.2f} ({advice.dtype}).")
+        if recommended is not None and recommended.id != "VoxCPM2":
             text += " Only VoxCPM2 speaks languages other than Chinese and English."
         self.hardware_label.setText(text)
+        self.hardware_label.setAccessibleDescription(text)
+
+    def _preselect(self) -> None:
+        """Select the recommendation, unless the person has chosen (or is busy)."""
+        recommended = self.recommended()
+        if self._user_chose or self._busy() or recommended is None:
+            return
+        for choice in self.choices:
+            if choice.entry is recommended:
+                choice.radio.setChecked(True)
+
+    # == measuring speed ========================================================================
+
+    def _unmeasured(self) -> list[str]:
+        """Models to measure, smallest first (quick figures early); those that do not fit
+        here (not enough memory) are left out."""
+        if self.info is None:
+            return []
+        names = []
+        for entry in reversed(models.tts_models()):
+            if entry.id in measured.ARCHITECTURES and entry.id not in self.figures and \
+                    measured.advise(entry, self.info, {}).fits:
+                names.append(entry.id)
+        return names
+
+    def start_measuring(self) -> None:
+        names = self._unmeasured()
+        if not names or (self.measurer is not None and self.measurer.running()):
+            self._update_speed()
+            return
+        self.measurer = SpeedMeasurer(names, self._measure_args)
+        self.measurer.started.connect(self._on_measuring)
+        self.measurer.measured.connect(self._on_measured)
+        self.measurer.failed.connect(self._on_measure_failed)
+        self.measurer.done.connect(self._on_measure_done)
+        self.measurer.start()
+        self.speed_label.setText(f"Measuring {names[0]}… (the first time builds a random model "
+                                 "of its size: a few minutes)")
+        self._update_speed()
+
+    def skip_measuring(self) -> None:
+        if self.measurer is not None:
+            self.measurer.skip()
+        self.speed_label.setText("Measuring skipped: the advice uses the figures measured so "
+                                 "far and the hardware rule.")
+        self._update_speed(skipping=True)
+
+    def _on_measuring(self, name: str) -> None:
+        if self.measurer is not None and not self.measurer._skipped.is_set():
+            self.speed_label.setText(f"Measuring {name}… (in the background)")
+
+    def _on_measured(self, figure: measured.Measurement) -> None:
+        self.figures[figure.model] = figure
+        self.speed_label.setText(f"{figure.model}: real-time factor {figure.rtf:.2f} here.")
+        self._describe_computer()
         self._refresh_choices()
-        if not self._user_chose and self.chosen() is None:
-            for choice in self.choices:
-                if choice.entry is recommended:
-                    choice.radio.setChecked(True)
+        self._preselect()
         self._update_buttons()
+
+    def _on_measure_failed(self, name: str, message: str) -> None:
+        log.info("speed measurement of %s failed: %s", name, message)
+        self.speed_label.setText(f"Could not measure {name}: {message}")
+
+    def _on_measure_done(self, complete: bool) -> None:
+        if complete:
+            self.speed_label.setText("Measured on this computer: the advice below is from "
+                                     "these figures.")
+        self._update_speed()
+
+    def _update_speed(self, skipping: bool = False) -> None:
+        running = self.measurer is not None and self.measurer.running() and not skipping
+        missing = bool(self._unmeasured())
+        self.measure_button.setVisible(not running)
+        self.measure_button.setEnabled(missing and self.info is not None)
+        self.skip_button.setVisible(running)
+        if not running and not missing and self.figures and not self.speed_label.text():
+            self.speed_label.setText("Measured on this computer: the advice below is from "
+                                     "these figures.")
+        elif not running and missing and not self.speed_label.text():
+            self.speed_label.setText("Not measured here yet: the advice is a rule of thumb.")
 
     # == downloading ===========================================================================
 
@@ -473,14 +673,24 @@ class FirstRunDialog(QDialog):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.cancel_download()  # closing means "not now": what was fetched is kept
+        self._stop_measuring()
         super().closeEvent(event)
 
     def reject(self) -> None:  # Esc
         self.cancel_download()
+        self._stop_measuring()
         super().reject()
 
+    def _stop_measuring(self) -> None:
+        if self.measurer is not None and self.measurer.running():
+            self.measurer.skip()
+
     def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Stop a download and end the worker thread; False if it did not end in time."""
+        """Stop a download and a measurement and end the worker thread; False if it did not
+        end in time."""
         self.cancel_download()
+        self._stop_measuring()
+        if self.measurer is not None:
+            self.measurer.wait(timeout_ms / 1000)
         self.worker_thread.quit()
         return self.worker_thread.wait(timeout_ms)
