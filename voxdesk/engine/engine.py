@@ -32,9 +32,11 @@ from voxdesk.engine.house_voice import (
     make_prompt,
     random_seed,
 )
+from voxdesk.engine.joins import SentenceJoiner
 from voxdesk.engine.model import LoadedModel, ModelInfo, load_model, warm_up_audio_loading
 from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
+from voxdesk.engine.typography import normalize_typography
 from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
 from voxdesk.errors import (
     ModelLoadError,
@@ -113,6 +115,15 @@ class SynthesisStream:
     def cancel(self) -> None:
         self._cancelled.set()
 
+    def _chunk(self, samples: np.ndarray, segment: Segment, now: float) -> AudioChunk:
+        stats = self.stats
+        if stats.first_chunk_at is None:
+            stats.first_chunk_at = now
+        chunk = AudioChunk(samples, segment, stats.chunks)
+        stats.chunks += 1
+        stats.samples += samples.size
+        return chunk
+
     @property
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
@@ -128,6 +139,9 @@ class SynthesisStream:
                 #: What each sentence is conditioned on (voxdesk.engine.continuity).
                 self.continuity = Continuity(self._engine._model.tts, prompt,
                                              enabled=self.request.params.continuity)
+                joiner = SentenceJoiner(stats.sample_rate, self.request.params.sentence_pause,
+                                        self.request.params.paragraph_pause)
+                segment = self.segments[0]
                 for segment in self.segments:
                     if self.cancelled:
                         break
@@ -136,16 +150,16 @@ class SynthesisStream:
                         params = self.planner.plan_segment(segment, request.params)
                         request = dataclasses.replace(request, params=params)
                     self._engine._forget_last_sentence()
+                    joiner.start(segment.paragraph_start)
                     step_started = time.monotonic()
                     generation = self._engine._generate_segment(
                         segment.text, self.continuity.prompt(), request)
-                    for samples in generation:
+                    for generated in generation:
+                        samples = joiner.feed(generated)  # trimmed, the pause before it added
+                        if not samples.size:  # silence held back (or dropped)
+                            continue
                         now = time.monotonic()
-                        if stats.first_chunk_at is None:
-                            stats.first_chunk_at = now
-                        chunk = AudioChunk(samples, segment, stats.chunks)
-                        stats.chunks += 1
-                        stats.samples += samples.size
+                        chunk = self._chunk(samples, segment, now)
                         if self.planner is not None:  # model time only, not the consumer's
                             self.planner.on_chunk(chunk, now - step_started,
                                                   samples.size / stats.sample_rate)
@@ -154,8 +168,13 @@ class SynthesisStream:
                             break
                         step_started = time.monotonic()
                     else:
+                        joiner.finish()
                         stats.segments_done += 1
                         self.continuity.record(self._engine._last_sentence(segment.index))
+                if not self.cancelled:
+                    tail = joiner.close()
+                    if tail.size:
+                        yield self._chunk(tail, segment, time.monotonic())
         finally:
             stats.cancelled = self.cancelled
             stats.finished_at = time.monotonic()
@@ -389,7 +408,7 @@ class Engine:
             torch.manual_seed(seed)
 
     def _prepare_text(self, text: str, normalize: bool) -> str:
-        text = re.sub(r"\s+", " ", text).strip()
+        text = normalize_typography(re.sub(r"\s+", " ", text))
         if normalize:
             if self._normalizer is None:
                 from voxcpm.utils.text_normalize import TextNormalizer
