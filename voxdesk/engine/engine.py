@@ -40,6 +40,7 @@ from voxdesk.engine.typography import normalize_typography
 from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
 from voxdesk.errors import (
     ModelLoadError,
+    InvalidRequestError,
     ModelNotFoundError,
     OutOfMemoryError,
     ReferenceAudioError,
@@ -137,8 +138,10 @@ class SynthesisStream:
                 prompt = self._engine._voice_prompt(self.request, stats)
                 self._engine._seed(self.request.params.seed)
                 #: What each sentence is conditioned on (voxdesk.engine.continuity).
-                self.continuity = Continuity(self._engine._model.tts, prompt,
-                                             enabled=self.request.params.continuity)
+                # A style needs the clip as a reference and no continuation (VoxCPM #309).
+                self.continuity = Continuity(
+                    self._engine._model.tts, prompt,
+                    enabled=self.request.params.continuity and not self.request.params.style)
                 joiner = SentenceJoiner(stats.sample_rate, self.request.params.sentence_pause,
                                         self.request.params.paragraph_pause)
                 segment = self.segments[0]
@@ -328,7 +331,41 @@ class Engine:
         log.info("made the default voice of %s (seed %d)", self.info.model_id, seed)
         return voice
 
+    def design_sample(self, description: str, text: str, seed: int, max_steps: int) -> np.ndarray:
+        """VoxCPM2 voice design: ``text`` spoken by the voice ``description`` describes, from
+        ``seed`` (no prompt: the description alone makes the voice)."""
+        import torch
+
+        from voxdesk.voices.design import require_design
+
+        require_design(self)
+        request = SynthesisRequest(text, None, SynthesisParams(max_len=max_steps))
+        devices = [] if self.info.device == "cpu" else None
+        pieces: list[np.ndarray] = []
+        with self._generation_slot(threading.Event()), torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            for samples in self._generate_segment(f"({description}){text}", None, request):
+                pieces.append(samples)
+        return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+    def _styled_voice(self, request: SynthesisRequest) -> VoiceReference:
+        """The voice of a request with a style: its clip as a reference only, the one way
+        VoxCPM2 follows a style for a cloned voice (VoxCPM #309)."""
+        from voxdesk.voices.design import require_design
+
+        require_design(self, "A voice style")
+        voice = request.voice
+        if voice is None:
+            raise InvalidRequestError(
+                "A style changes how a cloned voice speaks; this request has no voice.",
+                "Choose a saved or cloned voice, or design a new one with "
+                "`voxdesk voices design NAME --description TEXT`.")
+        clip = voice.reference_wav or voice.prompt_wav
+        return VoiceReference(reference_wav=clip)
+
     def _voice_prompt(self, request: SynthesisRequest, stats: SynthesisStats) -> Any:
+        if request.params.style:
+            request = dataclasses.replace(request, voice=self._styled_voice(request))
         voice = request.voice
         if voice is None:
             return self._house_prompt()
@@ -439,7 +476,7 @@ class Engine:
         target = self._prepare_text(text, p.normalize)
         self._last_text, self._last_latents, self._last_samples = target, [], 0
         generator = self._model.tts._generate_with_prompt_cache(
-            target_text=target,
+            target_text=f"({p.style}){target}" if p.style else target,
             prompt_cache=prompt,
             min_len=p.min_len,
             max_len=p.max_len,
