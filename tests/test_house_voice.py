@@ -35,6 +35,7 @@ def house(engine, tmp_path, monkeypatch):
     store = HouseVoiceStore(tmp_path / "house")
     monkeypatch.setattr(engine, "house_voices", store)
     monkeypatch.setattr(engine, "_house", None)
+    monkeypatch.setattr(engine, "house_max_steps", 6)  # a shorter prompt: a faster test
     return store
 
 
@@ -89,7 +90,6 @@ def test_new_default_voice_changes_it(engine, house):
     assert house.load(model_fingerprint(engine.info)).seed == 7
     after = prompt_received(engine)
     assert not torch.equal(before["audio_feat"], after["audio_feat"])
-    assert engine.new_default_voice() != 7  # without a seed: a random one
 
 
 def test_voices_new_default_command(cli, tiny_model_dir, tmp_path, engine):

@@ -33,14 +33,19 @@ from voxdesk.engine.house_voice import (
     random_seed,
 )
 from voxdesk.engine.joins import SentenceJoiner
-from voxdesk.engine.model import LoadedModel, ModelInfo, load_model, warm_up_audio_loading
+from voxdesk.engine.model import (
+    LoadedModel,
+    ModelInfo,
+    load_model,
+    warm_up_audio_loading,
+)
 from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
 from voxdesk.engine.typography import normalize_typography
 from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
 from voxdesk.errors import (
-    ModelLoadError,
     InvalidRequestError,
+    ModelLoadError,
     ModelNotFoundError,
     OutOfMemoryError,
     ReferenceAudioError,
@@ -201,6 +206,7 @@ class Engine:
         #: no prompt at all (a random speaker each time, voxcpm's own behaviour).
         self.house_voices: HouseVoiceStore | None = HouseVoiceStore()
         self._house: tuple[tuple[int, int] | None, HouseVoiceFile] | None = None
+        self.house_max_steps = HOUSE_MAX_STEPS
         self._warmup = warm_up_audio_loading()
 
     @classmethod
@@ -310,7 +316,8 @@ class Engine:
     def _make_house_voice(self, seed: int) -> HouseVoiceFile:
         import torch
 
-        request = SynthesisRequest(HOUSE_SENTENCE, None, SynthesisParams(max_len=HOUSE_MAX_STEPS))
+        request = SynthesisRequest(HOUSE_SENTENCE, None,
+                                   SynthesisParams(max_len=self.house_max_steps))
         devices = [] if self.info.device == "cpu" else None
         with torch.random.fork_rng(devices=devices):  # leave the caller's random state alone
             torch.manual_seed(seed)
@@ -341,11 +348,9 @@ class Engine:
         require_design(self)
         request = SynthesisRequest(text, None, SynthesisParams(max_len=max_steps))
         devices = [] if self.info.device == "cpu" else None
-        pieces: list[np.ndarray] = []
         with self._generation_slot(threading.Event()), torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            for samples in self._generate_segment(f"({description}){text}", None, request):
-                pieces.append(samples)
+            pieces = list(self._generate_segment(f"({description}){text}", None, request))
         return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
 
     def _styled_voice(self, request: SynthesisRequest) -> VoiceReference:

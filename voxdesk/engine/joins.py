@@ -32,10 +32,10 @@ class SentenceJoiner:
     def __init__(self, sample_rate: int, sentence_pause: float, paragraph_pause: float,
                  threshold: float = SILENCE_THRESHOLD, margin_s: float = EDGE_MARGIN_S) -> None:
         self.sample_rate = sample_rate
-        self.sentence_pause = int(round(sentence_pause * sample_rate))
-        self.paragraph_pause = int(round(paragraph_pause * sample_rate))
+        self.sentence_pause = round(sentence_pause * sample_rate)
+        self.paragraph_pause = round(paragraph_pause * sample_rate)
         self.threshold = threshold
-        self.margin = int(round(margin_s * sample_rate))
+        self.margin = round(margin_s * sample_rate)
         self._emitted_any = False  # nothing has been heard yet: no pause before the first sound
         self._tail = _EMPTY  # the previous sentence's kept decay
         self._pause = 0
