@@ -33,7 +33,7 @@ def test_export_writes_a_valid_wav(cli, tiny_model_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     info = soundfile.info(out)
     assert info.samplerate == 48000 and info.channels == 1 and info.subtype == "PCM_16"
-    assert info.frames == 12 * 7680  # two sentences, 6 steps each
+    assert info.frames == 12 * 7680 + 12000  # two sentences, 6 steps each, 0.25 s between
     assert "first_chunk_latency" in result.stderr
     assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
 

@@ -31,10 +31,12 @@ def test_stream_yields_float32_chunks_at_the_model_rate(engine):
     assert [c.segment.index for c in chunks] == sorted(c.segment.index for c in chunks)
     assert {c.segment.index for c in chunks} == {0, 1}
     assert all(c.samples.dtype == np.float32 and c.samples.ndim == 1 for c in chunks)
-    assert all(c.samples.size == STEP_SAMPLES for c in chunks)
+    pause = 12000  # 0.25 s before the second sentence (its own silence trimmed: none here)
+    assert [c.samples.size for c in chunks] == [STEP_SAMPLES] * 6 + \
+        [pause + STEP_SAMPLES] + [STEP_SAMPLES] * 5
     stats = stream.stats
     assert stats.chunks == len(chunks) == 12  # max_len 6 per sentence, stop head disabled
-    assert stats.samples == 12 * STEP_SAMPLES
+    assert stats.samples == 12 * STEP_SAMPLES + pause
     assert 0 < stats.first_chunk_latency < stats.synthesis_time
     assert stats.real_time_factor > 0 and not stats.cancelled
 

@@ -65,6 +65,9 @@ def add_synthesis_options(parser: argparse.ArgumentParser) -> None:
                         help="condition each sentence on the audio already spoken, so the voice "
                         "stays the same through the text (default: on; --no-continuity "
                         "generates each sentence on its own)")
+    params.add_argument("--style", metavar="TEXT",
+                        help="how a cloned voice should speak, e.g. \"slightly faster, "
+                        "cheerful\" (VoxCPM2; the clip is then used as a reference)")
     params.add_argument("--pause", type=float, metavar="S", dest="sentence_pause",
                         help=f"silence between sentences, in seconds "
                         f"(default {_DEFAULTS.sentence_pause})")
@@ -108,7 +111,8 @@ def read_text(args: argparse.Namespace) -> str:
 _PARAM_OPTIONS = {"cfg": "cfg_value", "steps": "inference_timesteps", "min_len": "min_len",
                   "max_len": "max_len", "normalize": "normalize", "denoise": "denoise",
                   "seed": "seed", "continuity": "continuity",
-                  "sentence_pause": "sentence_pause", "paragraph_pause": "paragraph_pause"}
+                  "sentence_pause": "sentence_pause", "paragraph_pause": "paragraph_pause",
+                  "style": "style"}
 
 
 def request_from_args(args: argparse.Namespace) -> SynthesisRequest:

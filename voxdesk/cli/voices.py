@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from voxdesk.cli.options import add_model_options
+
     voices = subparsers.add_parser(
         "voices", help="manage saved (cloned) voices",
         description="Clone a voice once from a recording, save it by name, and speak with it "
@@ -55,7 +57,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     params.add_argument("--cfg", type=float, metavar="X", help="guidance value")
     params.add_argument("--steps", type=int, metavar="N", help="diffusion steps")
     params.add_argument("--seed", type=int, metavar="N", help="random seed")
+    params.add_argument("--style", metavar="TEXT",
+                        help="how it should speak, e.g. \"slightly faster, cheerful\" (VoxCPM2; "
+                        "\"\" removes it)")
     change.set_defaults(func=run_set)
+
+    design = commands.add_parser(
+        "design", help="create a voice from a description (VoxCPM2)",
+        description="Generate candidate voices from a description, each from its own seed "
+        "(--seed, --seed+1, ...), and keep one as a saved voice: its audio and text become the "
+        "voice's recording and transcript. Without --pick the first is kept; --pick N keeps "
+        "candidate N; --out-dir writes every candidate as a WAV to listen to first.")
+    design.add_argument("name", help="the new voice's name")
+    design.add_argument("--description", required=True, metavar="TEXT",
+                        help="the voice, in words: \"a warm, calm older man, speaking slowly\"")
+    design.add_argument("--seed", type=int, metavar="N",
+                        help="the first candidate's seed (default: a random one)")
+    design.add_argument("--candidates", type=int, default=1, metavar="N",
+                        help="how many to generate (default 1, at most 8)")
+    design.add_argument("--pick", type=int, metavar="N",
+                        help="keep candidate N (1-based; default 1)")
+    design.add_argument("--text", metavar="T", help="what the candidates say (default: a "
+                        "sentence with every sound of English)")
+    design.add_argument("--out-dir", type=Path, metavar="DIR",
+                        help="also write each candidate to DIR/candidate-N-seed-S.wav")
+    design.add_argument("--max-len", type=int, default=None, metavar="STEPS",
+                        help="longest candidate, in 160 ms steps (default 60)")
+    design.add_argument("--language", metavar="CODE", help="the voice's language, e.g. en")
+    design.add_argument("--default", action="store_true", help="make it the default voice")
+    add_model_options(design)
+    design.set_defaults(func=run_design)
 
     rename = commands.add_parser("rename", help="give a voice another name")
     rename.add_argument("old")
@@ -85,8 +116,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imported = commands.add_parser("import", help="add the voice in a .voxvoice file")
     imported.add_argument("file", type=Path)
     imported.set_defaults(func=run_import)
-
-    from voxdesk.cli.options import add_model_options
 
     house = commands.add_parser(
         "new-default", help="make another “Model default voice” for this model",
@@ -190,7 +219,10 @@ def run_set(args: argparse.Namespace) -> int:
         changes["language"] = args.language
     given = {field: value for field, value in (("cfg_value", args.cfg),
                                                ("inference_timesteps", args.steps),
-                                               ("seed", args.seed)) if value is not None}
+                                               ("seed", args.seed),
+                                               ("style", args.style)) if value is not None}
+    if given.get("style") == "":
+        given["style"] = None
     if given:
         changes["params"] = profile.params.replace(**given)
     profile = store.update(profile.name, **changes)  # type: ignore[arg-type]
@@ -252,4 +284,49 @@ def run_new_default(args: argparse.Namespace) -> int:
     engine = load_engine(args)
     seed = engine.new_default_voice(args.seed)
     print(f"The default voice of {engine.info.model_id} is now the one of seed {seed}.")
+    return 0
+
+
+def run_design(args: argparse.Namespace) -> int:
+    from voxdesk.cli.options import load_engine
+    from voxdesk.voices import design
+    from voxdesk.voices.profile import check_name
+
+    description = design.check_description(args.description)  # before loading any model
+    name = check_name(args.name)
+    store = _store()
+    if name.casefold() in {n.casefold() for n in store.names()}:
+        from voxdesk.voices.errors import VoiceExistsError
+
+        raise VoiceExistsError(f"A voice called “{name}” exists already.",
+                               "Choose another name, or remove that voice first.")
+    seed = design.random_seed() if args.seed is None else args.seed
+    seeds = design.candidate_seeds(seed, args.candidates)
+    pick = 1 if args.pick is None else args.pick
+    if not 1 <= pick <= len(seeds):
+        from voxdesk.errors import InvalidRequestError
+
+        raise InvalidRequestError(f"--pick must be between 1 and {len(seeds)}, not {pick}.")
+    text = args.text or design.SAMPLE_TEXT
+    engine = load_engine(args)
+    design.require_design(engine)
+    kept = None
+    for number, candidate in enumerate(design.generate_candidates(
+            engine, description, seed, len(seeds), text,
+            args.max_len or design.DESIGN_MAX_STEPS), start=1):
+        print(f"candidate {number}: seed {candidate.seed}, {candidate.duration:.1f} s",
+              file=sys.stderr)
+        if args.out_dir is not None:
+            import soundfile
+
+            args.out_dir.mkdir(parents=True, exist_ok=True)
+            soundfile.write(args.out_dir / f"candidate-{number}-seed-{candidate.seed}.wav",
+                            candidate.samples, candidate.sample_rate)
+        if number == pick:
+            kept = candidate
+    assert kept is not None
+    profile = design.keep(store, name, kept, description, args.language)
+    if args.default:
+        store.set_default(profile.name)
+    print(f"Designed {_describe(profile)} from seed {kept.seed}.")
     return 0

@@ -32,11 +32,19 @@ from voxdesk.engine.house_voice import (
     make_prompt,
     random_seed,
 )
-from voxdesk.engine.model import LoadedModel, ModelInfo, load_model, warm_up_audio_loading
+from voxdesk.engine.joins import SentenceJoiner
+from voxdesk.engine.model import (
+    LoadedModel,
+    ModelInfo,
+    load_model,
+    warm_up_audio_loading,
+)
 from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
+from voxdesk.engine.typography import normalize_typography
 from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
 from voxdesk.errors import (
+    InvalidRequestError,
     ModelLoadError,
     ModelNotFoundError,
     OutOfMemoryError,
@@ -113,6 +121,15 @@ class SynthesisStream:
     def cancel(self) -> None:
         self._cancelled.set()
 
+    def _chunk(self, samples: np.ndarray, segment: Segment, now: float) -> AudioChunk:
+        stats = self.stats
+        if stats.first_chunk_at is None:
+            stats.first_chunk_at = now
+        chunk = AudioChunk(samples, segment, stats.chunks)
+        stats.chunks += 1
+        stats.samples += samples.size
+        return chunk
+
     @property
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
@@ -126,8 +143,13 @@ class SynthesisStream:
                 prompt = self._engine._voice_prompt(self.request, stats)
                 self._engine._seed(self.request.params.seed)
                 #: What each sentence is conditioned on (voxdesk.engine.continuity).
-                self.continuity = Continuity(self._engine._model.tts, prompt,
-                                             enabled=self.request.params.continuity)
+                # A style needs the clip as a reference and no continuation (VoxCPM #309).
+                self.continuity = Continuity(
+                    self._engine._model.tts, prompt,
+                    enabled=self.request.params.continuity and not self.request.params.style)
+                joiner = SentenceJoiner(stats.sample_rate, self.request.params.sentence_pause,
+                                        self.request.params.paragraph_pause)
+                segment = self.segments[0]
                 for segment in self.segments:
                     if self.cancelled:
                         break
@@ -136,16 +158,16 @@ class SynthesisStream:
                         params = self.planner.plan_segment(segment, request.params)
                         request = dataclasses.replace(request, params=params)
                     self._engine._forget_last_sentence()
+                    joiner.start(segment.paragraph_start)
                     step_started = time.monotonic()
                     generation = self._engine._generate_segment(
                         segment.text, self.continuity.prompt(), request)
-                    for samples in generation:
+                    for generated in generation:
+                        samples = joiner.feed(generated)  # trimmed, the pause before it added
+                        if not samples.size:  # silence held back (or dropped)
+                            continue
                         now = time.monotonic()
-                        if stats.first_chunk_at is None:
-                            stats.first_chunk_at = now
-                        chunk = AudioChunk(samples, segment, stats.chunks)
-                        stats.chunks += 1
-                        stats.samples += samples.size
+                        chunk = self._chunk(samples, segment, now)
                         if self.planner is not None:  # model time only, not the consumer's
                             self.planner.on_chunk(chunk, now - step_started,
                                                   samples.size / stats.sample_rate)
@@ -154,8 +176,13 @@ class SynthesisStream:
                             break
                         step_started = time.monotonic()
                     else:
+                        joiner.finish()
                         stats.segments_done += 1
                         self.continuity.record(self._engine._last_sentence(segment.index))
+                if not self.cancelled:
+                    tail = joiner.close()
+                    if tail.size:
+                        yield self._chunk(tail, segment, time.monotonic())
         finally:
             stats.cancelled = self.cancelled
             stats.finished_at = time.monotonic()
@@ -179,6 +206,7 @@ class Engine:
         #: no prompt at all (a random speaker each time, voxcpm's own behaviour).
         self.house_voices: HouseVoiceStore | None = HouseVoiceStore()
         self._house: tuple[tuple[int, int] | None, HouseVoiceFile] | None = None
+        self.house_max_steps = HOUSE_MAX_STEPS
         self._warmup = warm_up_audio_loading()
 
     @classmethod
@@ -288,7 +316,8 @@ class Engine:
     def _make_house_voice(self, seed: int) -> HouseVoiceFile:
         import torch
 
-        request = SynthesisRequest(HOUSE_SENTENCE, None, SynthesisParams(max_len=HOUSE_MAX_STEPS))
+        request = SynthesisRequest(HOUSE_SENTENCE, None,
+                                   SynthesisParams(max_len=self.house_max_steps))
         devices = [] if self.info.device == "cpu" else None
         with torch.random.fork_rng(devices=devices):  # leave the caller's random state alone
             torch.manual_seed(seed)
@@ -309,7 +338,39 @@ class Engine:
         log.info("made the default voice of %s (seed %d)", self.info.model_id, seed)
         return voice
 
+    def design_sample(self, description: str, text: str, seed: int, max_steps: int) -> np.ndarray:
+        """VoxCPM2 voice design: ``text`` spoken by the voice ``description`` describes, from
+        ``seed`` (no prompt: the description alone makes the voice)."""
+        import torch
+
+        from voxdesk.voices.design import require_design
+
+        require_design(self)
+        request = SynthesisRequest(text, None, SynthesisParams(max_len=max_steps))
+        devices = [] if self.info.device == "cpu" else None
+        with self._generation_slot(threading.Event()), torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            pieces = list(self._generate_segment(f"({description}){text}", None, request))
+        return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+    def _styled_voice(self, request: SynthesisRequest) -> VoiceReference:
+        """The voice of a request with a style: its clip as a reference only, the one way
+        VoxCPM2 follows a style for a cloned voice (VoxCPM #309)."""
+        from voxdesk.voices.design import require_design
+
+        require_design(self, "A voice style")
+        voice = request.voice
+        if voice is None:
+            raise InvalidRequestError(
+                "A style changes how a cloned voice speaks; this request has no voice.",
+                "Choose a saved or cloned voice, or design a new one with "
+                "`voxdesk voices design NAME --description TEXT`.")
+        clip = voice.reference_wav or voice.prompt_wav
+        return VoiceReference(reference_wav=clip)
+
     def _voice_prompt(self, request: SynthesisRequest, stats: SynthesisStats) -> Any:
+        if request.params.style:
+            request = dataclasses.replace(request, voice=self._styled_voice(request))
         voice = request.voice
         if voice is None:
             return self._house_prompt()
@@ -389,7 +450,7 @@ class Engine:
             torch.manual_seed(seed)
 
     def _prepare_text(self, text: str, normalize: bool) -> str:
-        text = re.sub(r"\s+", " ", text).strip()
+        text = normalize_typography(re.sub(r"\s+", " ", text))
         if normalize:
             if self._normalizer is None:
                 from voxcpm.utils.text_normalize import TextNormalizer
@@ -420,7 +481,7 @@ class Engine:
         target = self._prepare_text(text, p.normalize)
         self._last_text, self._last_latents, self._last_samples = target, [], 0
         generator = self._model.tts._generate_with_prompt_cache(
-            target_text=target,
+            target_text=f"({p.style}){target}" if p.style else target,
             prompt_cache=prompt,
             min_len=p.min_len,
             max_len=p.max_len,

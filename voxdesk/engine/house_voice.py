@@ -71,11 +71,11 @@ class HouseVoiceStore:
         try:
             data = torch.load(path, map_location="cpu", weights_only=True)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ValueError("not a house voice file")
+                raise TypeError("not a house voice file")
             prompt, seed = data["prompt"], data["seed"]
             if not isinstance(prompt, dict) or not isinstance(seed, int) \
                     or not isinstance(prompt.get("audio_feat"), torch.Tensor):
-                raise ValueError("malformed")
+                raise TypeError("malformed")
             return HouseVoiceFile(seed, prompt)
         except Exception as exc:  # noqa: BLE001 - damaged: set it aside, make it again
             log.warning("the house voice file %s is damaged (%s); making it again", path, exc)

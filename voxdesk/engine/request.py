@@ -32,6 +32,9 @@ class SynthesisParams:
     #: sentence's own leading and trailing silence is trimmed (voxdesk.engine.joins).
     sentence_pause: float = 0.25
     paragraph_pause: float = 0.6
+    #: How a cloned voice should speak ("slightly faster, cheerful"): VoxCPM2's controllable
+    #: cloning (voxdesk.voices.design). None: as the clip does.
+    style: str | None = None
 
     #: (minimum, maximum) accepted for each numeric field.
     RANGES = {
@@ -50,6 +53,10 @@ class SynthesisParams:
                 raise InvalidRequestError(
                     f"{name.replace('_', ' ')} must be between {low} and {high}, not {value}."
                 )
+        if self.style is not None:
+            from voxdesk.voices.design import check_description
+
+            check_description(self.style, "style")
         if self.min_len > self.max_len:
             raise InvalidRequestError(
                 f"min length ({self.min_len}) must not exceed max length ({self.max_len})."

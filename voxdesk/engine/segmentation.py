@@ -31,16 +31,20 @@ _ABBREVIATIONS = frozenset(
 )
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
 _SPACES = re.compile(r"\s+")
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")  # paragraphs are separated by a blank line
 
 
 @dataclass(frozen=True)
 class Segment:
-    """A piece of the original text: ``text == source[start:end]``."""
+    """A piece of the original text: ``text == source[start:end]``. ``paragraph_start``: the
+    first segment of a paragraph (the text before it ends with a blank line, or it is the
+    first), where the engine makes a longer pause."""
 
     index: int
     start: int
     end: int
     text: str
+    paragraph_start: bool = False
 
 
 def is_cjk(char: str) -> bool:
@@ -67,7 +71,13 @@ def split_text(text: str, max_weight: int = DEFAULT_MAX_WEIGHT) -> list[Segment]
     spans: list[tuple[int, int]] = []
     for start, end in _sentence_spans(text):
         spans.extend(_bound_span(text, start, end, max_weight))
-    return [Segment(i, s, e, text[s:e]) for i, (s, e) in enumerate(spans)]
+    segments: list[Segment] = []
+    previous_end = 0
+    for i, (s, e) in enumerate(spans):
+        starts_paragraph = i == 0 or bool(_BLANK_LINE.search(text, previous_end, s))
+        segments.append(Segment(i, s, e, text[s:e], starts_paragraph))
+        previous_end = e
+    return segments
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -75,10 +75,11 @@ def form_params(cfg_value: Cfg = DEFAULT_PARAMS.cfg_value,
                 continuity: Flag = DEFAULT_PARAMS.continuity,
                 sentence_pause: SentencePause = DEFAULT_PARAMS.sentence_pause,
                 paragraph_pause: ParagraphPause = DEFAULT_PARAMS.paragraph_pause,
+                style: OptionalText = None,
                 ) -> SynthesisParams:
     """The generation fields both form routes take (one dependency, documented once)."""
     return SynthesisParams(cfg_value, inference_timesteps, min_len, max_len, normalize, denoise,
-                           seed, continuity, sentence_pause, paragraph_pause)
+                           seed, continuity, sentence_pause, paragraph_pause, style or None)
 
 
 FormParams = Annotated[SynthesisParams, Depends(form_params)]

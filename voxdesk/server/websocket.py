@@ -83,6 +83,7 @@ class SpeakMessage(BaseModel):
     continuity: bool = DEFAULT_PARAMS.continuity
     sentence_pause: float = DEFAULT_PARAMS.sentence_pause
     paragraph_pause: float = DEFAULT_PARAMS.paragraph_pause
+    style: str | None = DEFAULT_PARAMS.style
 
     def given_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in PARAM_FIELDS if name in self.model_fields_set}

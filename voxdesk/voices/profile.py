@@ -47,6 +47,7 @@ class VoiceProfile:
     audio_sha256: str = ""
     audio_bytes: int = 0
     duration: float = 0.0  # seconds of reference audio
+    description: str | None = None  # a designed voice: what it was designed from
 
     @property
     def audio_path(self) -> Path:
@@ -77,6 +78,7 @@ class VoiceProfile:
             "audio_sha256": self.audio_sha256,
             "audio_bytes": self.audio_bytes,
             "duration": round(self.duration, 3),
+            "description": self.description,
         }
 
     @classmethod
@@ -112,6 +114,7 @@ class VoiceProfile:
             language=_optional_str(data, "language"), params=params,
             created=_time(data.get("created")), modified=_time(data.get("modified")),
             audio_sha256=sha, audio_bytes=size, duration=float(duration),
+            description=_optional_str(data, "description"),
         )
         return profile, notes
 
@@ -148,6 +151,8 @@ def parse_params(raw: object) -> tuple[SynthesisParams, list[str]]:
 def _valid_param(name: str, value: object, default: object) -> bool:
     if name == "seed":
         return value is None or (isinstance(value, int) and not isinstance(value, bool))
+    if name == "style":
+        return value is None or isinstance(value, str)
     if isinstance(default, bool):
         return isinstance(value, bool)
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -147,7 +147,7 @@ class VoiceStore:
 
     def add(self, name: str, audio: Path, transcript: str | None = None,
             params: SynthesisParams | None = None, mode: Mode | None = None,
-            language: str | None = None) -> VoiceProfile:
+            language: str | None = None, description: str | None = None) -> VoiceProfile:
         """A new profile from an audio file (checked and normalised first: a refused file
         creates nothing). With a transcript the mode defaults to continuation."""
         name = check_name(name)
@@ -161,7 +161,8 @@ class VoiceStore:
             stamp = now()
             fields = VoiceProfile(name=name, folder=Path(), transcript=transcript, mode=mode,
                                   language=_clean(language), params=params, created=stamp,
-                                  modified=stamp, duration=prepared.duration)
+                                  modified=stamp, duration=prepared.duration,
+                                  description=_clean(description))
             return self._create(fields, lambda path: write_reference(path, prepared))
 
     def duplicate(self, name: str, new: str | None = None) -> VoiceProfile:

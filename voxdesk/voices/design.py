@@ -1,0 +1,123 @@
+"""Voice design (VoxCPM2): a voice described in words instead of recorded.
+
+VoxCPM2 reads a description in parentheses before the text ("(a warm, calm older man)Hello")
+and invents a matching speaker; each seed gives another one. Designing a voice is: generate a
+few candidates of one sample sentence from different seeds, let the person listen, and keep one
+as an ordinary profile whose prompt is the candidate's audio and its text (continuation mode).
+From then on the voice is the clip, not the description, so it is the same every time and
+usable by name everywhere (``--voice``, the API's ``voice``), exported and imported like any
+other. VoxCPM 1.x has no such control: asking it is a clear error.
+
+The same parenthesised prefix is VoxCPM2's "controllable cloning": a *style* ("slightly faster,
+cheerful") for a cloned voice. It only works when the clip is given as a *reference*, not as a
+continuation prompt (OpenBMB/VoxCPM #309), so the engine builds styled requests that way.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from voxdesk.errors import InvalidRequestError, VoxDeskError
+
+if TYPE_CHECKING:
+    from voxdesk.engine import Engine
+    from voxdesk.voices.profile import VoiceProfile
+    from voxdesk.voices.store import VoiceStore
+
+#: Longest description or style, in characters: a sentence or two is what the model was
+#: trained on; an essay is a mistake (or an attack on the prompt format).
+MAX_DESCRIPTION_CHARS = 300
+#: What each candidate says: every phoneme class of English, in about five seconds.
+SAMPLE_TEXT = "The quick brown fox jumps over the lazy dog, and then it reads a story aloud."
+#: Longest candidate, in generation steps (60 x 160 ms = 9.6 s).
+DESIGN_MAX_STEPS = 60
+MAX_CANDIDATES = 8
+
+
+class VoiceDesignError(VoxDeskError):
+    """The model cannot design voices or take a style (VoxCPM 1.x)."""
+
+
+def check_description(text: str | None, what: str = "description") -> str:
+    """The cleaned description (or style), or a clear :class:`InvalidRequestError`."""
+    cleaned = " ".join((text or "").split())
+    if not cleaned:
+        raise InvalidRequestError(f"The voice {what} is empty.",
+                                  "Describe the voice, e.g. “a warm, calm older man”.")
+    if len(cleaned) > MAX_DESCRIPTION_CHARS:
+        raise InvalidRequestError(
+            f"The voice {what} is {len(cleaned):,} characters long; at most "
+            f"{MAX_DESCRIPTION_CHARS} are accepted.", "Describe the voice in a sentence or two.")
+    if any(c in "()（）" for c in cleaned):
+        raise InvalidRequestError(f"A voice {what} cannot contain parentheses (the model reads "
+                                  "the description between parentheses).",
+                                  "Use commas instead.")
+    if any(unicodedata.category(c).startswith("C") for c in cleaned):
+        raise InvalidRequestError(f"A voice {what} cannot contain control characters.")
+    return cleaned
+
+
+def require_design(engine: Engine, what: str = "Voice design") -> None:
+    if engine.info.architecture != "voxcpm2":
+        raise VoiceDesignError(
+            f"{what} needs VoxCPM2; {engine.info.model_id} (VoxCPM 1.x) cannot follow a "
+            "description.", "Load VoxCPM2 (`--model VoxCPM2`), or clone a recording instead.")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    seed: int
+    text: str  # what it says (its transcript)
+    samples: np.ndarray  # float32 mono at ``sample_rate``
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        return self.samples.size / self.sample_rate
+
+
+def candidate_seeds(seed: int, count: int) -> list[int]:
+    if not 1 <= count <= MAX_CANDIDATES:
+        raise InvalidRequestError(f"Between 1 and {MAX_CANDIDATES} candidates, not {count}.")
+    if not 0 <= seed < 2**63 - MAX_CANDIDATES:
+        raise InvalidRequestError(f"The seed must be between 0 and 2^63, not {seed}.")
+    return [seed + i for i in range(count)]
+
+
+def generate_candidates(
+    engine: Engine, description: str, seed: int, count: int = 3, text: str = SAMPLE_TEXT,
+    max_steps: int = DESIGN_MAX_STEPS, cancelled: Callable[[], bool] = lambda: False,
+) -> Iterator[Candidate]:
+    """One candidate per seed (``seed``, ``seed + 1``...), each as soon as it is made."""
+    description = check_description(description)
+    require_design(engine)
+    for one_seed in candidate_seeds(seed, count):
+        if cancelled():
+            return
+        samples = engine.design_sample(description, text, one_seed, max_steps)
+        yield Candidate(one_seed, " ".join(text.split()), samples, engine.sample_rate)
+
+
+def keep(store: VoiceStore, name: str, candidate: Candidate, description: str,
+         language: str | None = None) -> VoiceProfile:
+    """Save ``candidate`` as the profile ``name``: its audio and its text, continuation mode."""
+    import soundfile
+
+    with tempfile.TemporaryDirectory(prefix="voxdesk-design-") as folder:
+        path = Path(folder) / "candidate.wav"
+        soundfile.write(path, candidate.samples, candidate.sample_rate, subtype="FLOAT")
+        return store.add(name, path, transcript=candidate.text, mode="continuation",
+                         language=language, description=check_description(description))
+
+
+def random_seed() -> int:
+    from voxdesk.engine.house_voice import random_seed as seed
+
+    return seed()
