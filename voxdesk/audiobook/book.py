@@ -104,7 +104,7 @@ def book_from_markdown(text: str, source: str = "", title: str | None = None) ->
         top = levels[1]
     starts = [(i, name) for i, level, name in headings if level == top]
     chapters = []
-    bounds = [(0, book_title or "Start"), *starts]
+    bounds = [(0, book_title or title or "Chapter 1"), *starts]
     for n, (begin, name) in enumerate(bounds):
         end = bounds[n + 1][0] if n + 1 < len(bounds) else len(lines)
         body = lines[begin + (1 if n else 0):end]
