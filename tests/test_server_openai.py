@@ -92,9 +92,9 @@ def test_what_cannot_be_honoured_is_refused_with_json_errors(client, tmp_path):
     with pytest.raises(openai.UnprocessableEntityError) as speed:
         speech_file(client, tmp_path / "b.wav", voice="alloy", speed=1.5)
     assert "speed" in speed.value.message
-    with pytest.raises(openai.UnprocessableEntityError) as mp3:
-        speech_file(client, tmp_path / "c.mp3", voice="alloy", response_format="mp3")
-    assert "response_format" in mp3.value.message
+    with pytest.raises(openai.UnprocessableEntityError) as wma:
+        speech_file(client, tmp_path / "c.wma", voice="alloy", response_format="wma")
+    assert "response_format" in wma.value.message
     assert not (tmp_path / "a.wav").exists()
 
 

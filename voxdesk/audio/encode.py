@@ -60,7 +60,7 @@ SPECS: dict[str, AudioFormat] = {
     "flac": AudioFormat("flac", "flac", "flac", "flac", ".flac", "audio/flac"),
     "wav": AudioFormat("wav", "pcm_s16le", "wav", "wav", ".wav", "audio/wav"),
     "wav-float": AudioFormat("wav-float", "pcm_f32le", "wav", "wav", ".wav", "audio/wav"),
-    "pcm": AudioFormat("pcm", "pcm_s16le", "s16le", "s16le", ".pcm", "audio/pcm"),
+    "pcm": AudioFormat("pcm", "pcm_s16le", "s16le", "s16le", ".pcm", "audio/L16"),
 }
 #: Other names people use for the same formats (the export command's former choices too).
 ALIASES = {"mp4": "aac", "m4a": "aac", "m4b": "aac", "ogg": "opus", "pcm16": "wav",

@@ -23,6 +23,8 @@ _SCENARIO_HELP = """scenarios (default: quick; `all` runs every one):
   server       the seed's HTTP comparison against `voxdesk serve` (started on a free local
                port, or --url): first byte / first audio / total, streaming vs complete file,
                default and cloned voice, /v1/audio/speech and the WebSocket. Runs on its own.
+  export       a book to M4B vs its synthesis alone: time ratio, peak memory
+               (book length: VOXDESK_BENCH_BOOK_CHARS, default 40,000 characters)
 
 With a random-weight model (python -m voxdesk.testing.tiny_model DIR [--full-size]) the
 stop head is random: force the length with --min-len N --max-len N."""

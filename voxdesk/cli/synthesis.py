@@ -59,6 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="start the book over instead of continuing an interrupted export")
     book.add_argument("--title", help="the book's title tag (default: the document's)")
     book.add_argument("--author", help="the author tag (default: the document's)")
+    book.add_argument("--cover", type=Path, metavar="IMAGE",
+                      help="JPEG or PNG cover picture (default: the document's, e.g. EPUB's)")
     book.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     export.set_defaults(func=run_export)
 

@@ -2,8 +2,9 @@
 
 Endpoints and form fields are the original's (POST /api/tts/stream, GET /health,
 GET /api/gpu/status), so its clients keep working; the stream is one valid WAV instead of a WAV
-file per chunk. Plus POST /api/tts (complete file), POST /v1/audio/speech (OpenAI-compatible),
-GET /api/voices and WS /ws/tts (voxdesk.server.websocket). Errors are JSON
+file per chunk. Plus POST /api/tts (complete file), POST /v1/audio/speech (OpenAI-compatible:
+every response_format and stream_format=sse, see voxdesk.server.formats), GET /api/voices (also
+/v1/voices, /v1/audio/voices) and WS /ws/tts (voxdesk.server.websocket). Errors are JSON
 ``{"error": message, "hint": hint}`` with a 4xx/5xx status.
 
 Under /v1/ the error is OpenAI's ``{"error": {"message", "type", ...}, "hint"}``, which OpenAI
@@ -24,6 +25,7 @@ from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 from pydantic import BaseModel, Field
 
 from voxdesk import __version__
@@ -33,10 +35,12 @@ from voxdesk.engine.voice_prompt import check_clip
 from voxdesk.errors import ReferenceAudioError, VoxDeskError
 from voxdesk.server import websocket
 from voxdesk.server.bridge import stream_chunks
+from voxdesk.server.formats import SSE_MEDIA_TYPE, audio_body, media_type, sse_events
 from voxdesk.server.service import (
     DEFAULT_PARAMS,
     KEY_HINT,
     HttpError,
+    RequestSlot,
     ServerLimits,
     SpeechService,
     bearer,
@@ -45,7 +49,7 @@ from voxdesk.server.service import (
     key_matches,
     status_for,
 )
-from voxdesk.server.wav_stream import complete_wav, flac, pcm16, wav_header
+from voxdesk.server.wav_stream import complete_wav
 from voxdesk.voices.store import VoiceStore
 
 __all__ = ["ServerLimits", "create_app"]  # ServerLimits: from its old home too
@@ -64,7 +68,7 @@ Flag = Annotated[bool, Form()]
 Seed = Annotated[int | None, Form(ge=0, le=2**63 - 1)]
 SentencePause = Annotated[float, Form(ge=0.0, le=5.0)]
 ParagraphPause = Annotated[float, Form(ge=0.0, le=10.0)]
-StreamFormat = Annotated[Literal["wav", "pcm"], Form()]
+StreamFormat = Annotated[Literal["wav", "pcm", "mp3", "opus"], Form()]
 
 
 def form_params(cfg_value: Cfg = DEFAULT_PARAMS.cfg_value,
@@ -99,9 +103,9 @@ class SpeechRequest(BaseModel):
     input: str = Field(min_length=1, max_length=MAX_TEXT_CHARS * 4)
     voice: str | VoiceId = "default"
     instructions: str | None = None
-    response_format: Literal["wav", "pcm", "flac"] = "wav"
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
     speed: float = Field(1.0, ge=0.25, le=4.0)
-    stream_format: Literal["audio"] = "audio"
+    stream_format: Literal["audio", "sse"] = "audio"
 
 
 # OpenAI's own voice names are not VoxDesk profiles: unless a profile has that name, they mean
@@ -179,17 +183,21 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         return {"X-Sample-Rate": str(engine.sample_rate), "X-Channels": "1",
                 "X-Audio-Format": fmt, "Cache-Control": "no-store"}
 
-    async def streamed(request: SynthesisRequest, fmt: str, folder: Path | None
-                       ) -> AsyncIterator[bytes]:
-        try:
-            if fmt == "wav":
-                yield wav_header(engine.sample_rate)
-            async for samples in stream_chunks(engine.synthesize(request)):
-                yield pcm16(samples)
-        finally:
-            admission.leave()
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
+    def streamed(request: SynthesisRequest, fmt: str, slot: RequestSlot, sse: bool = False
+                 ) -> StreamingResponse:
+        """The response streaming ``request`` in ``fmt``; it releases ``slot`` when done (and,
+        should the body never be read, when the response ends)."""
+
+        async def body() -> AsyncIterator[bytes]:
+            with slot:
+                audio = audio_body(fmt, engine.sample_rate,
+                                   stream_chunks(engine.synthesize(request)))
+                async for data in sse_events(audio, len(request.text)) if sse else audio:
+                    yield data
+
+        return StreamingResponse(body(), media_type=SSE_MEDIA_TYPE if sse else media_type(fmt),
+                                 headers=audio_headers(fmt),
+                                 background=BackgroundTask(slot.release))
 
     async def form_request(text: str, prompt_audio: UploadFile | None, prompt_text: str | None,
                            params: SynthesisParams, voice: str | None
@@ -225,10 +233,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         format: StreamFormat = "wav",
     ) -> StreamingResponse:
         request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
-        service.admit()
-        media = "audio/wav" if format == "wav" else "audio/L16"
-        return StreamingResponse(streamed(request, format, folder), media_type=media,
-                                 headers=audio_headers(format))
+        return streamed(request, format, service.slot(folder))
 
     @app.post("/api/tts", dependencies=[Auth], summary="Speech as one complete WAV file")
     async def tts(
@@ -239,13 +244,8 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         voice: OptionalText = None,
     ) -> Response:
         request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
-        service.admit()
-        try:
+        with service.slot(folder):
             samples = await collect(request)
-        finally:
-            admission.leave()
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
         return Response(complete_wav(samples, engine.sample_rate), media_type="audio/wav",
                         headers=audio_headers("wav"))
 
@@ -283,20 +283,12 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         name = body.voice.id if isinstance(body.voice, VoiceId) else body.voice
         reference, params = service.voice(name, {}, OPENAI_VOICES)
         request = service.build_request(body.input, params, reference)
-        service.admit()
-        if body.response_format == "flac":
-            try:
-                samples = await collect(request)
-            finally:
-                admission.leave()
-            return Response(flac(samples, engine.sample_rate), media_type="audio/flac",
-                            headers=audio_headers("flac"))
-        media = "audio/wav" if body.response_format == "wav" else "audio/L16"
-        return StreamingResponse(streamed(request, body.response_format, None), media_type=media,
-                                 headers=audio_headers(body.response_format))
+        return streamed(request, body.response_format, service.slot(),
+                        sse=body.stream_format == "sse")
 
     @app.get("/api/voices", dependencies=[Auth])  # profile names are the user's business
     @app.get("/v1/voices", dependencies=[Auth])
+    @app.get("/v1/audio/voices", dependencies=[Auth])
     async def voices() -> dict[str, Any]:
         return {"voices": [{"name": p.name, "mode": p.mode, "language": p.language}
                            for p in VoiceStore().list()]}

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import shutil
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceReference
@@ -108,6 +111,16 @@ class SpeechService:
         reference = profile.voice_reference(self.engine.info.supports_reference_only)
         return reference, profile.params.replace(**given)
 
+    def slot(self, folder: Path | None = None) -> RequestSlot:
+        """A place in the queue for one request, owning its upload ``folder`` (if any): 503
+        with the folder deleted when the queue is full, else a :class:`RequestSlot`."""
+        try:
+            self.admit()
+        except BaseException:
+            _remove(folder)
+            raise
+        return RequestSlot(self.admission, folder)
+
     def admit(self) -> None:
         """Take a place in the queue (the caller must ``admission.leave()``), or 503."""
         try:
@@ -115,3 +128,30 @@ class SpeechService:
         except Busy:
             raise HttpError(503, "The server is busy.", f"Retry in {RETRY_AFTER_S} s.",
                             {"Retry-After": str(RETRY_AFTER_S)}) from None
+
+
+def _remove(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class RequestSlot:
+    """One admitted request: ``with slot:`` (or ``release()``) gives its place in the queue
+    back and deletes its temporary folder, exactly once, however the request ends."""
+
+    def __init__(self, admission: Admission, folder: Path | None) -> None:
+        self._admission, self.folder = admission, folder
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._admission.leave()
+            _remove(self.folder)
+
+    def __enter__(self) -> RequestSlot:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
