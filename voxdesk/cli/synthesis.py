@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from voxdesk.audio.export import AtomicAudioWriter, ENCODINGS, check_writable
+from voxdesk.audio.export import ENCODINGS, AtomicAudioWriter, check_writable
 from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
 from voxdesk.cli.options import add_synthesis_options, load_engine, print_stats, request_from_args
 from voxdesk.cli.realtime import add_realtime_options, guard_from_args

@@ -177,12 +177,12 @@ def _one_run(window: Any, document: str, recorder: Any) -> dict[str, Any]:
         idle_at = time.monotonic()
         time.sleep(0.3)  # let the monitor see whatever still came out
     window.controller.chunkReady.disconnect(chunks.append)
-    heard = None
+    stop_heard = None
     if recorder is not None and recorded_at_click is not None:
         from voxdesk.testing.sink import non_silent_span
 
         _, end = non_silent_span(recorder.samples)
-        heard = max(0.0, (end - recorded_at_click) / recorder.rate)
+        stop_heard = max(0.0, (end - recorded_at_click) / recorder.rate)
     ordered = sorted(stalls)
     stats = summarize(stalls)
     return {
@@ -193,7 +193,7 @@ def _one_run(window: Any, document: str, recorder: Any) -> dict[str, Any]:
         "stall_p99": None if not ordered else _p99(ordered),
         "stall_max": None if stats is None else stats["max"],
         "stop_latency": None if stopped_at is None else max(0.0, stopped_at - clicked),
-        "stop_heard": heard,
+        "stop_heard": stop_heard,
         "stop_to_idle": idle_at - clicked,
         "first_audible_latency": first_audible,
         "stalls": stalls,
