@@ -204,10 +204,6 @@ class Player:
         """Silence played after the first sample while waiting for audio (underruns)."""
         return self.gap_frames / self.sample_rate if self.sample_rate else 0.0
 
-    @property
-    def queued_seconds(self) -> float:
-        return len(self._queue) / self.sample_rate if self.sample_rate else 0.0
-
     def mark_at_playhead(self) -> object:
         """The mark of the samples being heard now (device latency taken into account)."""
         audible = self._frames_played - int(self._output_delay_s * self.sample_rate)
