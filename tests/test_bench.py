@@ -207,3 +207,16 @@ def test_plot_without_matplotlib_is_a_clear_error(monkeypatch):
     with pytest.raises(VoxDeskError, match="--plot needs matplotlib") as error:
         require_matplotlib()
     assert "pip install" in str(error.value)
+
+
+def test_gui_scenario_drives_the_window_through_its_controller(tiny_model_dir, tmp_path, cli):
+    if not SinkRecorder.available():
+        pytest.skip("the window always plays: needs the test sink")
+    out = tmp_path / "gui.json"
+    result = cli("bench", "gui", "--model", str(tiny_model_dir), "--runs", "1",
+                 "--json", str(out), *FAST, *audio_args(), timeout=300)
+    assert result.returncode == 0, result.stderr
+    print(result.stdout)  # the stall figures, for whoever reads the CI log
+    (sample,) = json.loads(out.read_text())["scenarios"]["gui"]["samples"]
+    assert sample["speaking_while_measured"] and sample["ticks"] > 100
+    assert sample["stall_p99"] is not None and sample["stop_to_idle"] < 5

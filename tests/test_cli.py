@@ -5,7 +5,6 @@ import signal
 import subprocess
 import time
 
-import numpy as np
 import pytest
 import soundfile
 

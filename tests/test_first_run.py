@@ -98,7 +98,8 @@ def run_app_until(condition) -> list[MainWindow]:
 def test_without_a_model_the_window_opens_the_first_run_dialog(qtbot, own_instance):
     assert model_to_load(NO_MODEL, Settings()) is None
     window = run_app_until(lambda w: w.first_run is not None and w.first_run.isVisible())[0]
-    assert window.controller.model_spec == "" and window.controller.models_loaded == 0  # nothing was loading
+    # Nothing was loading.
+    assert window.controller.model_spec == "" and window.controller.models_loaded == 0
     assert not window.first_run.worker_thread.isRunning()  # its worker ended with the window
 
 
@@ -165,7 +166,8 @@ def test_download_with_progress_cancel_and_resume_then_load_and_speak(
 def test_a_local_folder_is_used_without_a_download(window, qtbot, isolated, tiny_model_dir):
     dialog = open_dialog(window, qtbot)
     assert not dialog.use_folder(str(isolated))  # not a model folder: said so, nothing loads
-    assert "not a VoxCPM model folder" in dialog.status.text() and window.controller.model_spec == ""
+    assert "not a VoxCPM model folder" in dialog.status.text()
+    assert window.controller.model_spec == ""
     with qtbot.waitSignal(window.controller.engineReady, timeout=60000):
         assert dialog.use_folder(str(tiny_model_dir))
     assert dialog.ready and models.chosen_model() == str(tiny_model_dir.resolve())

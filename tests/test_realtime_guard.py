@@ -1,6 +1,5 @@
 """The real-time guard: its arithmetic, its decisions, and what a listener gets with it on/off."""
 
-import math
 import time
 
 import numpy as np

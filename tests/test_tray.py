@@ -147,3 +147,85 @@ def test_hotkey_taken_by_another_program_is_reported_and_app_keeps_running(
     finally:
         running.close()
         grabber.terminate()
+
+
+# -- the tray in this process, on the window's controller ------------------------------------
+
+
+@pytest.fixture
+def desktop(qtbot, warm_engine, data_dir, tray_host, tmp_path):
+    import numpy as np
+    import soundfile
+    from PySide6.QtWidgets import QApplication
+
+    from voxdesk.engine import SynthesisParams
+    from voxdesk.gui.desktop import Desktop
+    from voxdesk.gui.main_window import MainWindow
+    from voxdesk.settings import Settings
+    from voxdesk.voices.store import VoiceStore
+
+    clip = tmp_path / "ada.wav"
+    soundfile.write(clip, (0.2 * np.sin(np.arange(48000) / 9)).astype(np.float32), 48000)
+    store = VoiceStore()
+    store.add("Ada", clip, "Hello, I am Ada.", SynthesisParams(max_len=4, seed=1))
+    settings = Settings(params=SynthesisParams(max_len=6))
+    window = MainWindow(settings, engine=warm_engine, voice_store=store)
+    qtbot.addWidget(window)
+    running = Desktop(QApplication.instance(), window, settings)
+    assert running.tray is not None, "trayer gave no system tray"
+    running.store = store  # type: ignore[attr-defined]
+    yield running
+    running.close()
+    window.keep_in_tray = False
+
+
+def tray_voices(tray) -> list[tuple[str, bool]]:
+    return [(a.text(), a.isChecked()) for a in tray.voice_menu.actions()]
+
+
+def test_tray_voice_menu_switches_the_voice_of_the_next_utterance(desktop, qtbot, tmp_path,
+                                                                  sink_recorder):
+    from voxdesk.gui.controller import State
+
+    tray, window = desktop.tray, desktop.window
+    assert tray_voices(tray) == [("Model default voice", True), ("Ada", False)]
+    tray.voice_menu.actions()[1].trigger()  # as a click on "Ada"
+    assert tray_voices(tray) == [("Model default voice", False), ("Ada", True)]
+    assert window.voice_panel.choice() == ("profile", "Ada")  # the window follows
+    ada = desktop.store.get("Ada")
+    window.editor.setPlainText("Who is speaking?")
+    with sink_recorder():
+        with qtbot.waitSignal(window.controller.requested, timeout=5000) as asked:
+            window.play()
+        with qtbot.waitSignal(window.controller.speechEnded, timeout=30000) as ended:
+            pass
+    assert asked.args[0].voice == ada.voice_reference() and ended.args[0].voice_cache_hit
+
+    # Choosing in the window ticks the tray; a new profile appears in the tray's menu.
+    combo = window.voice_panel.combo
+    combo.setCurrentIndex(0)
+    combo.activated.emit(0)
+    assert tray_voices(tray) == [("Model default voice", True), ("Ada", False)]
+    desktop.store.duplicate("Ada", "Bo")
+    window.controller.refresh_profiles()
+    assert tray_voices(tray) == [("Model default voice", True), ("Ada", False), ("Bo", False)]
+    assert window.controller.state is State.READY
+
+
+def test_tray_shows_speaking_paused_and_resumes(desktop, qtbot, sink_recorder):
+    tray, window = desktop.tray, desktop.window
+    assert tray.state == "ready" and not tray.pause_action.isEnabled()
+    window.editor.setPlainText(" ".join(f"Sentence {i}." for i in range(30)))
+    with sink_recorder():
+        with qtbot.waitSignal(window.controller.speechStarted, timeout=20000):
+            window.play()
+        assert tray.state == "speaking" and tray.pause_action.text() == "&Pause"
+        tray.pause_action.trigger()
+        assert tray.state == "paused" and tray.pause_action.text() == "&Resume"
+        assert "paused" in tray.icon.toolTip()
+        assert window.transport.position.text().startswith("Paused")
+        tray.pause_action.trigger()
+        assert tray.state == "speaking"
+        with qtbot.waitSignal(window.controller.speechEnded, timeout=5000):
+            tray.stop_action.trigger()
+    assert tray.state == "ready" and not tray.stop_action.isEnabled()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -156,12 +156,3 @@ class AtomicAudioWriter:
                 pass
             self._temp = None
 
-
-def export_chunks(
-    chunks: Iterable[np.ndarray], path: str | Path, sample_rate: int, encoding: str | None = None
-) -> ExportResult:
-    """Write every chunk of ``chunks`` to ``path`` atomically; returns what was written."""
-    with AtomicAudioWriter(path, sample_rate, encoding) as writer:
-        for samples in chunks:
-            writer.write(samples)
-    return writer.result()

@@ -44,7 +44,7 @@ def environment(engine: Engine, load_time_s: float) -> dict[str, Any]:
     info = engine.info
     tts = engine._model.tts  # parameter count: tells the tiny test model from a real-size one
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "voxdesk": __version__,
         "voxcpm": _package_version("voxcpm"),
         "torch": torch.__version__,

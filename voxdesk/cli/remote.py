@@ -12,6 +12,7 @@ import dataclasses
 import json
 import sys
 
+from voxdesk.cli.instance import forward
 from voxdesk.cli.options import add_model_options
 from voxdesk.errors import VoxDeskError
 
@@ -30,15 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             add_model_options(parser)
             parser.add_argument("--output-device", metavar="NAME|INDEX")
         parser.set_defaults(func=run, remote_command=name)
-
-
-def forward(command: dict[str, object]) -> dict[str, object] | None:
-    """Send to the running instance; None when no instance runs (or Qt is unavailable)."""
-    try:
-        from voxdesk.gui.single_instance import send_command
-    except ImportError:
-        return None
-    return send_command(command)
 
 
 def run(args: argparse.Namespace) -> int:

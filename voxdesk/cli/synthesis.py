@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_speak(args: argparse.Namespace) -> int:
     request = request_from_args(args)
     if not args.standalone:
-        from voxdesk.cli.remote import forward
+        from voxdesk.cli.instance import forward
 
         reply = forward({"command": "speak", "text": request.text})
         if reply is not None and reply.get("ok"):

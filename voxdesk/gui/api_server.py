@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 import errno
 import logging
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal

@@ -25,7 +25,7 @@ STEP_MS = 160  # audio per generation step (VoxCPM2)
 STEP_S = STEP_MS / 1000
 
 
-def _seconds_box(steps: tuple[int, int]) -> QDoubleSpinBox:
+def _seconds_box(steps: tuple[float, float]) -> QDoubleSpinBox:
     box = QDoubleSpinBox()
     box.setDecimals(2)
     box.setSingleStep(STEP_S)
@@ -55,7 +55,8 @@ class ParamsPanel(QGroupBox):
                                        DEFAULTS.cfg_value))
 
         self.steps = QSpinBox()
-        self.steps.setRange(*RANGES["inference_timesteps"])
+        low, high = RANGES["inference_timesteps"]
+        self.steps.setRange(int(low), int(high))
         self.steps.setSuffix(" steps")
         add_labelled_row(form, "&Quality:", self.steps, "Quality",
                          _with_default("More steps are slower and cleaner: each sentence takes "

@@ -88,10 +88,12 @@ class ReadAloud(QObject):
 
     def _bind(self, backend: HotkeyBackend, wanted: list[tuple[str, str]]) -> list[str]:
         problems: list[str] = []
+        def pressed(command: str) -> Callable[[], None]:
+            return lambda: self._bridge.pressed.emit(command)
+
         for text, command in wanted:
             try:
-                backend.register(Shortcut.parse(text),
-                                 lambda c=command: self._bridge.pressed.emit(c),
+                backend.register(Shortcut.parse(text), pressed(command),
                                  shortcut_id=command, description=_DESCRIPTIONS[command])
             except HotkeyError as exc:
                 problems.append(exc.message)

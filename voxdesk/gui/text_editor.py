@@ -13,7 +13,6 @@ from PySide6.QtCore import QMimeData, Signal
 from PySide6.QtGui import QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
-TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
 
@@ -52,8 +51,8 @@ class TextEditor(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Text")
-        self.setPlaceholderText("Type or paste text here, or open a .txt or .md file "
-                                "(File > Open, or drop it here). Then press Play (Ctrl+Enter).")
+        self.setPlaceholderText("Type or paste text here, or open a document (File > Open, or "
+                                "drop it here). Then press Play (Ctrl+Enter).")
         self._highlight: tuple[int, int] | None = None
 
     # -- dropped files ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from voxdesk.gui.actions import SP, accessible_name, SPECS, themed_icon
+from voxdesk.gui.actions import SP, SPECS, accessible_name, themed_icon
 from voxdesk.gui.controller import SPEED_MAX, SPEED_MIN, SPEED_STEP, Position, State
 from voxdesk.gui.latency_panel import LatencyPanel
 

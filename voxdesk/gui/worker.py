@@ -14,6 +14,7 @@ import threading
 import weakref
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from voxdesk.audio.export import AtomicAudioWriter
@@ -230,7 +231,7 @@ class SpeechWorker(QObject):
         self._check_audible(utterance)
 
 
-def _read_clip(path: Path) -> tuple[object, int]:
+def _read_clip(path: Path) -> tuple[np.ndarray, int]:
     import soundfile
 
     check_clip(path)

@@ -32,7 +32,7 @@ class X11Hotkeys:
 
     def __init__(self, display_name: str | None = None) -> None:
         try:
-            from Xlib import X, XK, display, error
+            from Xlib import XK, X, display, error
         except ImportError as exc:
             raise HotkeyError("python-xlib is not installed.", "Reinstall VoxDesk.") from exc
         self._X, self._XK, self._error = X, XK, error

@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from voxdesk.models import hardware
+from voxdesk.models import store as _store
 from voxdesk.models.catalog import (
     CATALOGUE,
     DEFAULT_MODEL,
@@ -49,7 +50,6 @@ from voxdesk.models.selection import (
     select_model,
     selected_model,
 )
-from voxdesk.models import store as _store
 from voxdesk.models.store import InstalledModel, models_dir
 from voxdesk.models.verify import verify
 

@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import shutil
-import sys
 import threading
 import time
 import urllib.error
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voxdesk.atomic import atomic_write_json
+from voxdesk.locks import LockBusy, file_lock
 from voxdesk.models import catalog, http, sources, store
 from voxdesk.models.errors import (
     AccessDeniedError,
@@ -390,20 +390,9 @@ def _exclusive(target: Path, name: str) -> Iterator[None]:
     target.mkdir(parents=True, exist_ok=True)
     locks = target.parent / ".locks"
     locks.mkdir(exist_ok=True)
-    handle = open(locks / f"{target.name}.lock", "a+b")
     try:
-        try:
-            if sys.platform == "win32":
-                import msvcrt
-
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise DownloadBusyError(f"{name} is being downloaded by another VoxDesk already.",
-                                    "Wait for that download to finish.") from None
-        yield
-    finally:
-        handle.close()  # closing releases the lock
+        with file_lock(locks / f"{target.name}.lock", wait=False):
+            yield
+    except LockBusy:
+        raise DownloadBusyError(f"{name} is being downloaded by another VoxDesk already.",
+                                "Wait for that download to finish.") from None

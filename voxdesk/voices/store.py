@@ -39,6 +39,7 @@ from voxdesk import paths
 from voxdesk.atomic import _fsync_dir, atomic_write_json  # _fsync_dir: same guarantee, for renames
 from voxdesk.engine.request import SynthesisParams
 from voxdesk.errors import InvalidRequestError, VoxDeskError
+from voxdesk.locks import file_lock
 from voxdesk.voices.audio import REFERENCE_RATE, prepare_reference, write_reference
 from voxdesk.voices.errors import (
     VoiceExistsError,
@@ -445,18 +446,9 @@ def _write_error(where: Path, exc: OSError) -> VoiceStoreError:
 
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # Windows: the thread lock still serialises this process
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(file_lock(path))
+        except OSError:  # a read-only store: nothing can be changed anyway
+            pass
         yield
-        return
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError:  # a read-only store: nothing can be changed anyway
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock (as does the death of the process)

@@ -146,19 +146,19 @@ def _p99(values: list[float]) -> float:
 
 def _one_run(window: Any, document: str, recorder: Any) -> dict[str, Any]:
     chunks: list[object] = []
-    window.speech.chunkReady.connect(chunks.append)
+    window.controller.chunkReady.connect(chunks.append)
     window.editor.setPlainText(document)
     with recorder if recorder is not None else contextlib.nullcontext():
         pressed = time.monotonic()
-        window.play_button.click()
+        window.play_button.click()  # the play/pause toggle, idle: play
         def heard() -> bool:  # this utterance's first sample, not a former one's (player reused)
-            player = window.speech.player
+            player = window.controller.player
             audible = None if player is None else player.times.first_sample_audible
             return audible is not None and audible >= pressed
 
         if not _wait(heard, 600):
             raise RuntimeError("the window never started speaking")
-        player = window.speech.player
+        player = window.controller.player
         # Read now: the next utterance clears the player's times.
         first_audible = player.times.first_sample_audible - pressed
         probe = _StallProbe()
@@ -168,21 +168,21 @@ def _one_run(window: Any, document: str, recorder: Any) -> dict[str, Any]:
               and len(chunks) - chunks_before >= MIN_CHUNKS, WATCH_MAX_S)
         stalls = probe.stop()
         chunks_watched = len(chunks) - chunks_before
-        speaking = window.speaking
+        speaking = window.controller.speaking
         recorded_at_click = recorder._path.stat().st_size // 4 if recorder is not None else None
         clicked = time.monotonic()
         window.stop_button.click()
         stopped_at = player.times.finished
-        _wait(lambda: not window.speaking, 600)
+        _wait(lambda: not window.controller.speaking, 600)
         idle_at = time.monotonic()
         time.sleep(0.3)  # let the monitor see whatever still came out
-    window.speech.chunkReady.disconnect(chunks.append)
-    heard = None
+    window.controller.chunkReady.disconnect(chunks.append)
+    stop_heard = None
     if recorder is not None and recorded_at_click is not None:
         from voxdesk.testing.sink import non_silent_span
 
         _, end = non_silent_span(recorder.samples)
-        heard = max(0.0, (end - recorded_at_click) / recorder.rate)
+        stop_heard = max(0.0, (end - recorded_at_click) / recorder.rate)
     ordered = sorted(stalls)
     stats = summarize(stalls)
     return {
@@ -193,7 +193,7 @@ def _one_run(window: Any, document: str, recorder: Any) -> dict[str, Any]:
         "stall_p99": None if not ordered else _p99(ordered),
         "stall_max": None if stats is None else stats["max"],
         "stop_latency": None if stopped_at is None else max(0.0, stopped_at - clicked),
-        "stop_heard": heard,
+        "stop_heard": stop_heard,
         "stop_to_idle": idle_at - clicked,
         "first_audible_latency": first_audible,
         "stalls": stalls,

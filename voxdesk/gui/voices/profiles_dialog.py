@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
@@ -55,7 +56,7 @@ NAME_ROLE = Qt.ItemDataRole.UserRole
 class VoiceProfilesDialog(QDialog):
     profilesChanged = Signal()
 
-    def __init__(self, store: VoiceStore, preview: Callable[[VoiceProfile], None],
+    def __init__(self, store: VoiceStore, preview: Callable[[VoiceProfile], object],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
@@ -226,7 +227,8 @@ class VoiceProfilesDialog(QDialog):
 
     def refresh(self, select: str | None = None) -> None:
         """Reload from the store, keeping (or setting) the selection."""
-        keep = select or (self.selected().name if self.selected() else None)
+        current = self.selected()
+        keep = select or (current.name if current is not None else None)
         try:
             profiles = self.store.list()
             default = self.store.default()
@@ -318,8 +320,8 @@ class VoiceProfilesDialog(QDialog):
 
     # -- actions on the selected voice --------------------------------------------------------
 
-    def _act(self, action: Callable[[], object], select: Callable[[object], str | None]
-             = lambda _: None) -> object:
+    def _act(self, action: Callable[[], Any], select: Callable[[Any], str | None]
+             = lambda _: None) -> Any:
         """Run a store action; on success refresh and tell the window, on error say why."""
         try:
             result = action()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
@@ -24,6 +25,9 @@ from PySide6.QtWidgets import (
 from voxdesk.errors import VoxDeskError
 from voxdesk.voices.sentences import suggested_sentence
 
+if TYPE_CHECKING:
+    from voxdesk.audio.recorder import Recorder
+
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +42,7 @@ class RecordDialog(QDialog):
         self.audio_path: Path | None = None
         self.transcript = suggested_sentence(language)
         self.language = language
-        self._recorder = None
+        self._recorder: Recorder | None = None
         self._temp = tempfile.TemporaryDirectory(prefix="voxdesk-recording-")
 
         intro = QLabel("Press Record and read this sentence aloud, clearly and at a normal "
@@ -119,8 +123,9 @@ class RecordDialog(QDialog):
         from voxdesk.audio.recorder import Recorder
 
         try:
-            self._recorder = Recorder(device=self.device.currentData())
-            self._recorder.start()
+            recorder = Recorder(device=self.device.currentData())
+            self._recorder = recorder
+            recorder.start()
         except VoxDeskError as exc:
             self._recorder = None
             self.status.setText(f"{exc.message} {exc.hint}".strip())
