@@ -180,8 +180,8 @@ class Player:
         playback has made room, or returns at once, dropping the samples, after a stop."""
         size = int(np.asarray(samples).size)
         generation = self._generation
-        while len(self._queue) and (len(self._queue) + size) > (
-                self.read_ahead_limit_s * self.sample_rate):
+        while len(self._queue) and (
+                self.queued_seconds + size / self.sample_rate > self.read_ahead_limit_s):
             if self.state in (PlayerState.STOPPED, PlayerState.IDLE) or (
                     generation != self._generation):
                 return

@@ -9,10 +9,22 @@ from pathlib import Path
 
 from voxdesk.audio.export import AtomicAudioWriter, ENCODINGS, check_writable
 from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
+from voxdesk.audio.tempo import SPEED_MAX, SPEED_MIN, stretch_chunks, validate_speed
 from voxdesk.cli.options import add_synthesis_options, load_engine, print_stats, request_from_args
 from voxdesk.cli.realtime import add_realtime_options, guard_from_args
 from voxdesk.engine import SynthesisRequest
 from voxdesk.speech import Utterance, UtteranceMetrics
+
+
+def add_speed_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--speed", type=float, metavar="X",
+                        help=f"how fast to speak, {SPEED_MIN} to {SPEED_MAX} in steps of 0.05, "
+                        "pitch kept (default 1: the model's own pace)")
+
+
+def speed_from_args(args: argparse.Namespace) -> float:
+    """The validated --speed (refused before any model is loaded); 1 when not given."""
+    return 1.0 if args.speed is None else validate_speed(args.speed)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     speak.add_argument("--prebuffer", type=float, default=DEFAULT_PREBUFFER_S, metavar="S",
                        help=f"seconds of audio to queue before playing (default "
                        f"{DEFAULT_PREBUFFER_S})")
+    add_speed_option(speak)
     add_realtime_options(speak)
     speak.add_argument("--standalone", action="store_true",
                        help="synthesise in this process even if VoxDesk is already running")
@@ -41,15 +54,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=sorted(ENCODINGS),
                         help="pcm16 (16-bit WAV, default), float32 (32-bit float WAV) or flac "
                         "(default for .flac names)")
+    add_speed_option(export)
     export.set_defaults(func=run_export)
 
 
 def run_speak(args: argparse.Namespace) -> int:
     request = request_from_args(args)
+    speed = speed_from_args(args)
     if not args.standalone:
         from voxdesk.cli.remote import forward
 
-        reply = forward({"command": "speak", "text": request.text})
+        command: dict[str, object] = {"command": "speak", "text": request.text}
+        if args.speed is not None:  # else the window's own speed
+            command["speed"] = speed
+        reply = forward(command)
         if reply is not None and reply.get("ok"):
             print("Sent to the running VoxDesk (--standalone speaks here instead).",
                   file=sys.stderr)
@@ -60,7 +78,8 @@ def run_speak(args: argparse.Namespace) -> int:
 def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest]) -> int:
     """Speak each request in turn with one loaded model and one output stream."""
     guard = guard_from_args(args)
-    player = Player(device=args.output_device, prebuffer_s=args.prebuffer)
+    player = Player(device=args.output_device, prebuffer_s=args.prebuffer,
+                    speed=speed_from_args(args))
     engine = load_engine(args)
     try:
         for request in requests:
@@ -80,12 +99,14 @@ def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest]) -> int
 
 def run_export(args: argparse.Namespace) -> int:
     request = request_from_args(args)
+    speed = speed_from_args(args)
     check_writable(args.output)
     engine = load_engine(args)
     stream = engine.synthesize(request)
     with AtomicAudioWriter(args.output, engine.sample_rate, args.format) as writer:
-        for chunk in stream:
-            writer.write(chunk.samples)
+        # Export is not bounded by the player's read-ahead: it writes as fast as it synthesises.
+        for samples in stretch_chunks((c.samples for c in stream), engine.sample_rate, speed):
+            writer.write(samples)
     result = writer.result()
     print(f"Wrote {result.path} ({result.duration:.2f} s).", file=sys.stderr)
     if args.stats:

@@ -293,7 +293,8 @@ class MainWindow(QMainWindow):
 
     def _start_workers(self) -> None:
         self.speech = SpeechWorker(self.settings.output_device,
-                                   realtime=self.settings.playback.policy())
+                                   realtime=self.settings.playback.policy(),
+                                   speed=self.settings.playback.speed)
         self.speech_thread = start_thread(self.speech, "voxdesk-speech")
         # Requests are queued explicitly: they must run on the worker's thread, whatever PySide
         # makes of the slot (a wrapped or undecorated method would otherwise be called here).

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
 
 from voxdesk.clipboard_text import clipboard_text, parts
+from voxdesk.errors import VoxDeskError
 from voxdesk.hotkeys import HotkeyBackend, HotkeyError, Shortcut, open_backend
 
 if TYPE_CHECKING:
@@ -131,6 +132,11 @@ class ReadAloud(QObject):
             text = command.get("text")
             if not isinstance(text, str):
                 return {"ok": False, "error": "speak needs a text"}
+            if "speed" in command:  # `voxdesk speak --speed X`: the window reads at X
+                try:
+                    self.window.speech.set_speed(command["speed"])
+                except VoxDeskError as exc:
+                    return {"ok": False, "error": str(exc)}
             return self.read_text(text)
         if name == "stop":
             self._remaining = None

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from voxdesk.audio.export import AtomicAudioWriter
 from voxdesk.audio.player import Player, PlayerState
+from voxdesk.audio.tempo import validate_speed
 from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream, VoiceReference
 from voxdesk.engine.realtime_guard import RealtimeGuard, RealtimePolicy, SpeedModel
 from voxdesk.engine.voice_prompt import check_clip
@@ -96,10 +97,11 @@ class SpeechWorker(QObject):
     clipEnded = Signal()
 
     def __init__(self, output_device: str = "", prebuffer_s: float | None = None,
-                 realtime: RealtimePolicy | None = None) -> None:
+                 realtime: RealtimePolicy | None = None, speed: float = 1.0) -> None:
         super().__init__()
         self._device = output_device
         self._prebuffer_s = prebuffer_s
+        self._speed = speed  # the player's, heard within 200 ms when changed while speaking
         self._realtime = realtime  # None: play every chunk at once (no guard)
         # What the guard learns of a model's speed carries over to its next utterance.
         self._speeds: weakref.WeakKeyDictionary[Engine, SpeedModel] = weakref.WeakKeyDictionary()
@@ -121,6 +123,18 @@ class SpeechWorker(QObject):
     def player(self) -> Player | None:
         """The player in use, for reading the playhead; None until the first utterance."""
         return self._player
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def set_speed(self, speed: float) -> float:
+        """Read at ``speed`` from now on, also in the middle of an utterance (thread-safe).
+        Returns the speed used (validated, rounded to 0.05); raises InvalidRequestError."""
+        self._speed = validate_speed(speed)
+        if self._player is not None:
+            self._player.set_speed(self._speed)
+        return self._speed
 
     def stop(self) -> None:
         with self._lock:
@@ -229,7 +243,7 @@ class SpeechWorker(QObject):
     def _ensure_player(self) -> Player:
         if self._player is None:
             kwargs = {} if self._prebuffer_s is None else {"prebuffer_s": self._prebuffer_s}
-            self._player = Player(self._device or None, **kwargs)
+            self._player = Player(self._device or None, speed=self._speed, **kwargs)
         return self._player
 
     def _on_chunk(self, chunk: AudioChunk) -> None:
