@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from voxdesk import __version__
+from voxdesk.audio.tempo import SPEED_DEFAULT, stretch_async_chunks, validate_speed
 from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.request import MAX_TEXT_CHARS
 from voxdesk.engine.voice_prompt import check_clip
@@ -63,6 +64,8 @@ OptionalText = Annotated[str | None, Form()]
 Flag = Annotated[bool, Form()]
 Seed = Annotated[int | None, Form(ge=0, le=2**63 - 1)]
 StreamFormat = Annotated[Literal["wav", "pcm"], Form()]
+# 0.5-3 in steps of 0.05 (voxdesk.audio.tempo.validate_speed says why a value is refused).
+Speed = Annotated[float, Form(description="how fast to speak, 0.5-3, pitch kept")]
 
 
 def form_params(cfg_value: Cfg = DEFAULT_PARAMS.cfg_value,
@@ -87,7 +90,8 @@ class VoiceId(BaseModel):
 
 class SpeechRequest(BaseModel):
     """The OpenAI /v1/audio/speech body. ``instructions`` is accepted and ignored (VoxCPM has
-    no such control); a ``speed`` other than 1 is refused rather than silently ignored."""
+    no such control). ``speed`` is OpenAI's field (0.25-4 there): VoxDesk plays 0.5-3 and
+    refuses the rest rather than silently clamping it."""
 
     model: str = "voxcpm"
     input: str = Field(min_length=1, max_length=MAX_TEXT_CHARS * 4)
@@ -173,12 +177,16 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         return {"X-Sample-Rate": str(engine.sample_rate), "X-Channels": "1",
                 "X-Audio-Format": fmt, "Cache-Control": "no-store"}
 
-    async def streamed(request: SynthesisRequest, fmt: str, folder: Path | None
-                       ) -> AsyncIterator[bytes]:
+    def audio_of(request: SynthesisRequest, speed: float) -> AsyncIterator[np.ndarray]:
+        return stretch_async_chunks(stream_chunks(engine.synthesize(request)),
+                                    engine.sample_rate, speed)
+
+    async def streamed(request: SynthesisRequest, fmt: str, folder: Path | None,
+                       speed: float = SPEED_DEFAULT) -> AsyncIterator[bytes]:
         try:
             if fmt == "wav":
                 yield wav_header(engine.sample_rate)
-            async for samples in stream_chunks(engine.synthesize(request)):
+            async for samples in audio_of(request, speed):
                 yield pcm16(samples)
         finally:
             admission.leave()
@@ -217,11 +225,13 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         prompt_text: OptionalText = None,
         voice: OptionalText = None,
         format: StreamFormat = "wav",
+        speed: Speed = SPEED_DEFAULT,
     ) -> StreamingResponse:
+        speed = validate_speed(speed)
         request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
         service.admit()
         media = "audio/wav" if format == "wav" else "audio/L16"
-        return StreamingResponse(streamed(request, format, folder), media_type=media,
+        return StreamingResponse(streamed(request, format, folder, speed), media_type=media,
                                  headers=audio_headers(format))
 
     @app.post("/api/tts", dependencies=[Auth], summary="Speech as one complete WAV file")
@@ -231,11 +241,13 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         prompt_audio: Upload = None,
         prompt_text: OptionalText = None,
         voice: OptionalText = None,
+        speed: Speed = SPEED_DEFAULT,
     ) -> Response:
+        speed = validate_speed(speed)
         request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
         service.admit()
         try:
-            samples = await collect(request)
+            samples = await collect(request, speed)
         finally:
             admission.leave()
             if folder is not None:
@@ -243,8 +255,8 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         return Response(complete_wav(samples, engine.sample_rate), media_type="audio/wav",
                         headers=audio_headers("wav"))
 
-    async def collect(request: SynthesisRequest) -> np.ndarray:
-        parts = [samples async for samples in stream_chunks(engine.synthesize(request))]
+    async def collect(request: SynthesisRequest, speed: float = SPEED_DEFAULT) -> np.ndarray:
+        parts = [samples async for samples in audio_of(request, speed)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
     @app.get("/health")
@@ -271,23 +283,21 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
     @app.post("/v1/audio/speech", dependencies=[Auth],
               summary="OpenAI-compatible speech (OpenAI voice names: the default voice)")
     async def openai_speech(body: SpeechRequest) -> Response:
-        if body.speed != 1.0:
-            raise HttpError(422, f"speed {body.speed} is not supported: VoxCPM speaks at its own "
-                            "pace.", "Leave speed at 1.0.")
+        speed = validate_speed(body.speed)
         name = body.voice.id if isinstance(body.voice, VoiceId) else body.voice
         reference, params = service.voice(name, {}, OPENAI_VOICES)
         request = service.build_request(body.input, params, reference)
         service.admit()
         if body.response_format == "flac":
             try:
-                samples = await collect(request)
+                samples = await collect(request, speed)
             finally:
                 admission.leave()
             return Response(flac(samples, engine.sample_rate), media_type="audio/flac",
                             headers=audio_headers("flac"))
         media = "audio/wav" if body.response_format == "wav" else "audio/L16"
-        return StreamingResponse(streamed(request, body.response_format, None), media_type=media,
-                                 headers=audio_headers(body.response_format))
+        return StreamingResponse(streamed(request, body.response_format, None, speed),
+                                 media_type=media, headers=audio_headers(body.response_format))
 
     @app.get("/api/voices", dependencies=[Auth])  # profile names are the user's business
     @app.get("/v1/voices", dependencies=[Auth])
