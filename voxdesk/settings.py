@@ -27,8 +27,8 @@ from voxdesk.atomic import atomic_write_json
 from voxdesk.audio.tempo import SPEED_DEFAULT, validate_speed
 from voxdesk.engine import SynthesisParams
 from voxdesk.engine.realtime_guard import DEFAULT_MIN_STEPS, RealtimePolicy
-from voxdesk.server.limits import DEFAULT_PORT
 from voxdesk.errors import VoxDeskError
+from voxdesk.server.limits import DEFAULT_PORT
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ split over as many chained instances as the linked FFmpeg needs for :data:`SPEED
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -95,7 +96,7 @@ class TimeStretch:
                         for _ in range(self._stages)]
         self._sink = graph.add("abuffersink")
         chain = [self._source, *self._tempos, self._sink]
-        for upstream, downstream in zip(chain, chain[1:]):
+        for upstream, downstream in itertools.pairwise(chain):
             upstream.link_to(downstream)
         graph.configure()
         self._graph, self._pts = graph, 0
