@@ -220,3 +220,22 @@ def test_gui_scenario_drives_the_window_through_its_controller(tiny_model_dir, t
     (sample,) = json.loads(out.read_text())["scenarios"]["gui"]["samples"]
     assert sample["speaking_while_measured"] and sample["ticks"] > 100
     assert sample["stall_p99"] is not None and sample["stop_to_idle"] < 5
+def test_speed_scenario_reports_stretch_cost_and_first_audible(tiny_model_dir, tmp_path, cli):
+    out = tmp_path / "speed.json"
+    result = cli("bench", "speed", "--model", str(tiny_model_dir), "--runs", "1",
+                 "--json", str(out), *FAST, *audio_args(), timeout=240)
+    assert result.returncode == 0, result.stderr
+    print(result.stdout)  # the figures, for whoever reads the CI log
+    assert "stretching costs" in result.stdout
+    speed = json.loads(out.read_text())["scenarios"]["speed"]
+    assert [s["variant"] for s in speed["samples"][:3]] == ["1.0x", "1.5x", "2.0x"]
+    for variant in ("1.5x", "2.0x"):
+        cpu = speed["summary"][variant]["cpu_per_heard_s"]
+        assert cpu["n"] == 1 and 0 < cpu["median"] < 100  # percent of one core
+        assert speed["ratios"][f"{variant[:-1]}x stretch CPU (% of a core per s heard)"] > 0
+    heard = [s["heard_s"] for s in speed["samples"] if "heard_s" in s]
+    assert heard[1] == pytest.approx(heard[0] / 1.5, rel=0.03)  # the same audio, stretched
+    if SinkRecorder.available():
+        audible = speed["summary"]["1.5x"]["first_audible_latency"]
+        assert audible["n"] == 4 and 0 < audible["median"] < 1
+        assert "1.5x - 1x first audible (ms)" in speed["ratios"]

@@ -169,3 +169,32 @@ def test_speed_change_while_playing_is_heard_within_200_ms(sink_recorder):
     after = heard > heard_at + 0.3
     slope = np.polyfit(heard[after], source[after], 1)[0]
     assert slope == pytest.approx(2.0, rel=0.05)
+
+
+# -- export --------------------------------------------------------------------------------------
+
+EXPORT_TEXT = "Hello from the command line. This is a second sentence."
+FAST = ["--max-len", "6", "--seed", "11", "--device", "cpu"]
+
+
+def test_export_at_1_5x_lasts_two_thirds_of_1x(cli, tiny_model_dir, tmp_path):
+    import soundfile
+
+    normal, faster = tmp_path / "1x.wav", tmp_path / "1.5x.wav"
+    for path, speed in ((normal, []), (faster, ["--speed", "1.5"])):
+        result = cli("export", EXPORT_TEXT, "-o", str(path), "--model", str(tiny_model_dir),
+                     *FAST, *speed)
+        assert result.returncode == 0, result.stderr
+    assert soundfile.info(normal).frames == 12 * CHUNK  # two sentences, 6 steps each
+    assert soundfile.info(faster).frames == pytest.approx(12 * CHUNK / 1.5, rel=0.03)
+
+
+def test_a_bad_speed_is_refused_before_the_model_loads(cli, tiny_model_dir, tmp_path):
+    out = tmp_path / "never.wav"
+    for command in ("export", "speak"):
+        extra = ["-o", str(out)] if command == "export" else ["--standalone"]
+        result = cli(command, EXPORT_TEXT, *extra, "--model", str(tiny_model_dir),
+                     "--speed", "3.5")
+        assert result.returncode == 2 and "speed" in result.stderr.lower(), result.stderr
+        assert "Loading" not in result.stderr
+    assert not out.exists()

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from voxdesk import paths
 from voxdesk.atomic import atomic_write_json
+from voxdesk.audio.tempo import SPEED_DEFAULT, validate_speed
 from voxdesk.engine import SynthesisParams
 from voxdesk.engine.realtime_guard import DEFAULT_MIN_STEPS, RealtimePolicy
 from voxdesk.errors import VoxDeskError
@@ -88,6 +89,8 @@ class PlaybackSettings:
     #: "stream": play every piece at once, even if that stutters.
     when_slow: str = "pause"
     min_steps: int = DEFAULT_MIN_STEPS
+    #: How fast the window reads (voxdesk.audio.tempo: 0.5-3, pitch kept).
+    speed: float = SPEED_DEFAULT
 
     def policy(self) -> RealtimePolicy | None:
         """The guard's policy; None: no guard."""
@@ -184,6 +187,12 @@ def _validated(instance: T) -> T:
     if isinstance(instance, PlaybackSettings) and (
             instance.when_slow not in PlaybackSettings.MODES or instance.min_steps < 1):
         return type(instance)()  # type: ignore[return-value]
+    if isinstance(instance, PlaybackSettings):
+        try:  # a bad speed alone falls back to 1x; the rest of the group is kept
+            instance.speed = validate_speed(instance.speed)
+        except VoxDeskError:
+            log.warning("Ignoring saved speed %r", instance.speed)
+            instance.speed = SPEED_DEFAULT
     return instance
 
 

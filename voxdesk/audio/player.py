@@ -1,17 +1,14 @@
 """Live playback of a stream of audio chunks through a PortAudio output stream.
 
 The synthesis thread ``write``s chunks as the model produces them; PortAudio's callback pulls
-them from a :class:`SampleQueue`. Playback starts once a short pre-buffer is filled (or the
+them from a :class:`SpeedQueue`. Playback starts once a short pre-buffer is filled (or the
 input has ended), so a slightly late chunk does not cause an audible gap. When the queue runs dry
 before the input ends, that is an underrun: it is counted and the pre-buffer is refilled before
 playing on, which turns a string of clicks into one short pause.
 
-Speed (:meth:`Player.set_speed`) is applied here, as the audio leaves for the device: the queue
-holds the audio as the model made it, and the callback time-stretches (voxdesk.audio.tempo) only
-the few milliseconds it hands over next, so a change of speed is heard within the device's
-latency plus the stretcher's window (about 100 ms), and nothing is synthesised again. Positions
-(marks, sentence starts) are in the model's samples; a small timeline maps the samples played
-back to them at any speed.
+Speed (:meth:`Player.set_speed`) is applied as the audio leaves for the device
+(voxdesk.audio.speed_queue): a change is heard within about 100 ms and needs no new synthesis.
+Positions (marks, sentence starts) are in the model's samples at any speed.
 
 Read-ahead is bounded: ``write`` blocks while more than :attr:`Player.read_ahead_s` seconds are
 queued (or what the real-time guard needs, if more), so synthesis stays ahead of playback by that
@@ -20,9 +17,7 @@ much and no further; a stop wakes it at once.
 
 from __future__ import annotations
 
-import collections
 import enum
-import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -30,12 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from voxdesk.audio.buffer import SampleQueue
 from voxdesk.audio.devices import resolve_output_device, sounddevice_module
-from voxdesk.audio.tempo import SPEED_DEFAULT, TimeStretch, validate_speed
+from voxdesk.audio.speed_queue import SpeedQueue
+from voxdesk.audio.tempo import SPEED_DEFAULT, validate_speed
 from voxdesk.errors import AudioDeviceError
-
-log = logging.getLogger(__name__)
 
 DEFAULT_PREBUFFER_S = 0.1
 # Device buffer: 50 ms in 10 ms callbacks. PortAudio's "low" (~8 ms) underruns whenever the
@@ -50,9 +43,6 @@ TAIL_SILENCE_S = 0.15
 DEFAULT_READ_AHEAD_S = 30.0
 # A blocked write re-checks this often even without a wake-up (a missed one costs no more).
 WRITE_POLL_S = 0.05
-# Mapping of played samples to the model's samples: segments kept (each callback adds one or
-# two): a few seconds, far more than the device's latency it has to look back.
-TIMELINE_LENGTH = 512
 
 
 class PlayerState(enum.Enum):
@@ -94,11 +84,7 @@ class Player:
         self.prebuffer_s = prebuffer_s
         self.read_ahead_s = read_ahead_s
         self._latency = latency
-        self._speed = validate_speed(speed)  # kept from one utterance to the next
-        self._queue = SampleQueue()  # the model's samples, not yet stretched
-        self._stretched = SampleQueue()  # stretched, not yet handed to the device
-        self._stretch: TimeStretch | None = None
-        self._stretch_failed = False
+        self._queue = SpeedQueue(speed)  # its speed is kept from one utterance to the next
         self._stream: Any = None
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -128,17 +114,7 @@ class Player:
         self._marks: list[tuple[int, object]] = []
         self._output_delay_s = 0.0
         self._state_before_pause = PlayerState.BUFFERING
-        self._queue.clear()
-        self._stretched.clear()
-        self._stretch = None
-        # Played samples -> the model's samples: (first played frame, model frame there, model
-        # frames per played frame) for each run of output; the model frames consumed so far
-        # and those the output so far stands for (less: the stretcher holds a window).
-        self._timeline: collections.deque[tuple[int, float, float]] = collections.deque(
-            maxlen=TIMELINE_LENGTH)
-        self._frames_out = 0
-        self._source_consumed = 0
-        self._source_emitted = 0.0
+        self._queue.reset(sample_rate)
         self._generation += 1
         self._space.set()
 
@@ -180,8 +156,8 @@ class Player:
         playback has made room, or returns at once, dropping the samples, after a stop."""
         size = int(np.asarray(samples).size)
         generation = self._generation
-        while len(self._queue) and (len(self._queue) + size) > (
-                self.read_ahead_limit_s * self.sample_rate):
+        while self._queue.unread_frames and (
+                self.queued_seconds + size / self.sample_rate > self.read_ahead_limit_s):
             if self.state in (PlayerState.STOPPED, PlayerState.IDLE) or (
                     generation != self._generation):
                 return
@@ -223,12 +199,12 @@ class Player:
     def set_speed(self, speed: float) -> float:
         """Play at ``speed`` (0.5-3, pitch kept), from now on: the change is heard within about
         100 ms, also in the middle of an utterance. Returns the speed used (rounded to 0.05)."""
-        self._speed = validate_speed(speed)
-        return self._speed
+        self._queue.speed = validate_speed(speed)
+        return self._queue.speed
 
     @property
     def speed(self) -> float:
-        return self._speed
+        return self._queue.speed
 
     def stop(self) -> None:
         """Silence at once (the device's buffer is discarded, not drained)."""
@@ -285,21 +261,13 @@ class Player:
         (what the read-ahead bound limits)."""
         if not self.sample_rate:
             return 0.0
-        return (len(self._queue) + self._source_consumed - self._source_emitted
-                + len(self._stretched) * self._speed) / self.sample_rate
-
-    def source_frame_at(self, played: int) -> float:
-        """The model's sample that the ``played``-th sample handed to the device came from."""
-        for start, source, rate in reversed(tuple(self._timeline)):
-            if start <= played:
-                return source + (played - start) * rate
-        return float(max(played, 0)) if not self._timeline else self._timeline[0][1]
+        return self._queue.queued_frames / self.sample_rate
 
     def mark_at_playhead(self) -> object:
         """The mark of the samples being heard now (device latency and speed taken into
         account)."""
         audible = self._frames_played - int(self._output_delay_s * self.sample_rate)
-        position = self.source_frame_at(max(audible, 0))
+        position = self._queue.source_frame_at(max(audible, 0))
         current = None
         for frame, mark in self._marks:
             if frame > position:
@@ -324,7 +292,7 @@ class Player:
         if state is not PlayerState.PLAYING:
             outdata.fill(0)
             return
-        written = self._render(out)
+        written = self._queue.render(out)
         if written and self.times.first_sample_handed is None:
             now = time.monotonic()
             self._output_delay_s = max(0.0, time_info.outputBufferDacTime - time_info.currentTime)
@@ -337,7 +305,7 @@ class Player:
             out[written:] = 0
             if not self._input_ended:
                 self.underruns += 1
-                self.underrun_frames.append(self._source_consumed)
+                self.underrun_frames.append(self._queue.consumed)
                 self.gap_frames += frames - written
                 self.state = PlayerState.BUFFERING
                 return
@@ -345,69 +313,6 @@ class Player:
             if self._tail_frames_left <= 0:
                 self.state = PlayerState.FINISHED
                 raise self._sd.CallbackStop
-
-    def _render(self, out: np.ndarray) -> int:
-        """Fill ``out`` with what comes next, at the current speed; returns the frames written.
-        At 1x the queued samples are copied as they are; otherwise just enough of them is
-        stretched for this one callback."""
-        speed = 1.0 if self._stretch_failed else self._speed
-        stretch = self._stretch
-        try:
-            if stretch is not None and speed == 1.0:  # back to 1x: what it holds, then as is
-                self._emit(stretch.flush(), exact=True)
-                self._stretch = stretch = None
-            if stretch is None and speed != 1.0:
-                stretch = self._stretch = TimeStretch(self.sample_rate, speed)
-            if stretch is not None:
-                self._stretch_for(stretch, speed, out.shape[0])
-        except Exception:  # an FFmpeg failure must not silence playback: go on at 1x
-            log.exception("time-stretching failed; playing at normal speed")
-            self._stretch_failed, self._stretch = True, None
-        written = self._stretched.pop_into(out)
-        if written < out.shape[0] and self._stretch is None:
-            direct = self._queue.pop_into(out[written:])
-            if direct:
-                self._note_output(direct, self._source_consumed, 1.0)
-                self._source_consumed += direct
-                self._source_emitted += direct
-            written += direct
-        return written
-
-    def _stretch_for(self, stretch: TimeStretch, speed: float, frames: int) -> None:
-        stretch.speed = speed
-        while len(self._stretched) < frames:
-            source = self._queue.pop(max(int((frames - len(self._stretched)) * speed) + 1, 256))
-            if source.size == 0:
-                # Nothing more queued (an underrun, or the end): what the stretcher still holds
-                # is heard now, not after the pause.
-                if stretch.pending:
-                    self._emit(stretch.flush(), exact=True)
-                return
-            self._source_consumed += source.size
-            self._emit(stretch.process(source), speed)
-
-    def _emit(self, samples: np.ndarray, speed: float = 1.0, exact: bool = False) -> None:
-        """Stretched ``samples`` at ``speed`` go to the device queue; ``exact``: they are all
-        the stretcher held (its timeline catches up with the input)."""
-        before = self._source_emitted
-        if exact:
-            after = float(self._source_consumed)
-        else:
-            after = min(before + samples.size * speed, float(self._source_consumed))
-        if samples.size:
-            self._note_output(samples.size, before, (after - before) / samples.size)
-            self._stretched.push(samples)
-        self._source_emitted = after
-
-    def _note_output(self, frames: int, source: float, rate: float) -> None:
-        timeline = self._timeline
-        if timeline:  # extend the last run rather than add one when it continues unchanged
-            start, first, last_rate = timeline[-1]
-            if last_rate == rate and abs(first + (self._frames_out - start) * rate - source) < 1:
-                self._frames_out += frames
-                return
-        timeline.append((self._frames_out, source, rate))
-        self._frames_out += frames
 
     def _on_stream_finished(self) -> None:
         # Runs once the last buffer has been played (after CallbackStop) or after abort().

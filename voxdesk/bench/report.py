@@ -39,6 +39,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "stop_to_idle": ("stop -> idle", "s"),
     "first_byte": ("first byte", "s"),
     "bytes": ("bytes", "n"),
+    "cpu_per_heard_s": ("CPU per s heard", "%"),
+    "cpu_per_audio_s": ("CPU per s audio", "%"),
 }
 COLUMNS = ("n", "min", "median", "p95", "max")
 
@@ -50,6 +52,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value * 1000:.0f} ms" if abs(value) < 1 else f"{value:.2f} s"
     if unit == "x":
         return f"{value:.2f}"
+    if unit == "%":
+        return f"{value:.2f} %"
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 

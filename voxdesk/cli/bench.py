@@ -25,6 +25,7 @@ _SCENARIO_HELP = """scenarios (default: quick; `all` runs every one):
                default and cloned voice, /v1/audio/speech and the WebSocket. Runs on its own.
   export       a book to M4B vs its synthesis alone: time ratio, peak memory
                (book length: VOXDESK_BENCH_BOOK_CHARS, default 40,000 characters)
+  speed        time-stretch CPU cost at 1.5x and 2x, and its effect on first audible
 
 With a random-weight model (python -m voxdesk.testing.tiny_model DIR [--full-size]) the
 stop head is random: force the length with --min-len N --max-len N."""

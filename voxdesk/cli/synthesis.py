@@ -11,10 +11,22 @@ from voxdesk.audio.encode import CHOICES
 from voxdesk.audio.export import AtomicAudioWriter, check_writable, encoding_for
 from voxdesk.audio.pipeline import EncodeThread
 from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
+from voxdesk.audio.tempo import SPEED_MAX, SPEED_MIN, stretch_chunks, validate_speed
 from voxdesk.cli.options import add_synthesis_options, load_engine, print_stats, request_from_args
 from voxdesk.cli.realtime import add_realtime_options, guard_from_args
 from voxdesk.engine import SynthesisRequest
 from voxdesk.speech import Utterance, UtteranceMetrics
+
+
+def add_speed_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--speed", type=float, metavar="X",
+                        help=f"how fast to speak, {SPEED_MIN} to {SPEED_MAX} in steps of 0.05, "
+                        "pitch kept (default 1: the model's own pace)")
+
+
+def speed_from_args(args: argparse.Namespace) -> float:
+    """The validated --speed (refused before any model is loaded); 1 when not given."""
+    return 1.0 if args.speed is None else validate_speed(args.speed)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     speak.add_argument("--prebuffer", type=float, default=DEFAULT_PREBUFFER_S, metavar="S",
                        help=f"seconds of audio to queue before playing (default "
                        f"{DEFAULT_PREBUFFER_S})")
+    add_speed_option(speak)
     add_realtime_options(speak)
     speak.add_argument("--standalone", action="store_true",
                        help="synthesise in this process even if VoxDesk is already running")
@@ -62,15 +75,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     book.add_argument("--cover", type=Path, metavar="IMAGE",
                       help="JPEG or PNG cover picture (default: the document's, e.g. EPUB's)")
     book.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_speed_option(export)
     export.set_defaults(func=run_export)
 
 
 def run_speak(args: argparse.Namespace) -> int:
     request = request_from_args(args)
+    speed = speed_from_args(args)
     if not args.standalone:
         from voxdesk.cli.instance import forward
 
-        reply = forward({"command": "speak", "text": request.text})
+        command: dict[str, object] = {"command": "speak", "text": request.text}
+        if args.speed is not None:  # else the window's own speed
+            command["speed"] = speed
+        reply = forward(command)
         if reply is not None and reply.get("ok"):
             print("Sent to the running VoxDesk (--standalone speaks here instead).",
                   file=sys.stderr)
@@ -81,7 +99,8 @@ def run_speak(args: argparse.Namespace) -> int:
 def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest]) -> int:
     """Speak each request in turn with one loaded model and one output stream."""
     guard = guard_from_args(args)
-    player = Player(device=args.output_device, prebuffer_s=args.prebuffer)
+    player = Player(device=args.output_device, prebuffer_s=args.prebuffer,
+                    speed=speed_from_args(args))
     engine = load_engine(args)
     try:
         for request in requests:
@@ -105,6 +124,7 @@ def run_export(args: argparse.Namespace) -> int:
     if is_audiobook(args):
         return run_audiobook(args)
     request = request_from_args(args)
+    speed = speed_from_args(args)
     bitrate = args.bitrate * 1000 if args.bitrate else None
     encoding_for(args.output, args.format)  # bad format or folder: fail before the model loads
     check_writable(args.output)
@@ -114,8 +134,11 @@ def run_export(args: argparse.Namespace) -> int:
                            bitrate=bitrate) as writer:
         encoder = EncodeThread(writer.write)  # encoding overlaps the model's next step
         try:
-            for chunk in stream:
-                encoder.put(chunk.samples)
+            # Export is not bounded by the player's read-ahead: it writes as fast as it
+            # synthesises.
+            for samples in stretch_chunks((c.samples for c in stream), engine.sample_rate,
+                                          speed):
+                encoder.put(samples)
         except BaseException:
             encoder.abort()
             raise

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
 
+from voxdesk.audio.tempo import validate_speed
 from voxdesk.clipboard_text import clipboard_text, parts
+from voxdesk.errors import VoxDeskError
 from voxdesk.gui.controller import SpeechController, State
 from voxdesk.gui.tasks import run_task
 from voxdesk.hotkeys import HotkeyBackend, HotkeyError, Shortcut, open_backend
@@ -131,6 +133,11 @@ class ReadAloud(QObject):
             text = command.get("text")
             if not isinstance(text, str):
                 return {"ok": False, "error": "speak needs a text"}
+            if "speed" in command:  # `voxdesk speak --speed X`: the window reads at X
+                try:
+                    self.controller.set_speed(validate_speed(command["speed"]))
+                except VoxDeskError as exc:
+                    return {"ok": False, "error": str(exc)}
             return self.read_text(text)
         if name == "stop":
             self._remaining = None

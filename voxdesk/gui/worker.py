@@ -19,7 +19,8 @@ from PySide6.QtCore import QObject, Signal
 
 from voxdesk.audio.export import AtomicAudioWriter
 from voxdesk.audio.player import Player, PlayerState
-from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream
+from voxdesk.audio.tempo import validate_speed
+from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream, VoiceReference
 from voxdesk.engine.realtime_guard import RealtimeGuard, RealtimePolicy, SpeedModel
 from voxdesk.engine.voice_prompt import check_clip
 from voxdesk.errors import ReferenceAudioError
@@ -50,10 +51,11 @@ class SpeechWorker(QObject):
     clipEnded = Signal()
 
     def __init__(self, output_device: str = "", prebuffer_s: float | None = None,
-                 realtime: RealtimePolicy | None = None) -> None:
+                 realtime: RealtimePolicy | None = None, speed: float = 1.0) -> None:
         super().__init__()
         self._device = output_device
         self._prebuffer_s = prebuffer_s
+        self._speed = speed  # the player's, heard within 200 ms when changed while speaking
         self._realtime = realtime  # None: play every chunk at once (no guard)
         # What the guard learns of a model's speed carries over to its next utterance.
         self._speeds: weakref.WeakKeyDictionary[Engine, SpeedModel] = weakref.WeakKeyDictionary()
@@ -64,18 +66,6 @@ class SpeechWorker(QObject):
         self._paused = False
         self._last_segment = -1  # the sentence last reported by `progress`
         self._audible_sent = False
-        self._speed = 1.0
-
-    def set_speed(self, speed: float) -> None:
-        """Thread-safe: the playback speed, now and for the next utterances (where the player
-        can change it)."""
-        self._speed = speed
-        self._apply_speed(self._player)
-
-    def _apply_speed(self, player: Player | None) -> None:
-        set_speed = getattr(player, "set_speed", None)  # a player with time-stretch has it
-        if set_speed is not None:
-            set_speed(self._speed)
 
     # -- called from the GUI thread (thread-safe) -------------------------------------------
 
@@ -87,6 +77,18 @@ class SpeechWorker(QObject):
     def player(self) -> Player | None:
         """The player in use, for reading the playhead; None until the first utterance."""
         return self._player
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def set_speed(self, speed: float) -> float:
+        """Read at ``speed`` from now on, also in the middle of an utterance (thread-safe).
+        Returns the speed used (validated, rounded to 0.05); raises InvalidRequestError."""
+        self._speed = validate_speed(speed)
+        if self._player is not None:
+            self._player.set_speed(self._speed)
+        return self._speed
 
     def stop(self) -> None:
         with self._lock:
@@ -196,8 +198,7 @@ class SpeechWorker(QObject):
     def _ensure_player(self) -> Player:
         if self._player is None:
             kwargs = {} if self._prebuffer_s is None else {"prebuffer_s": self._prebuffer_s}
-            self._player = Player(self._device or None, **kwargs)
-            self._apply_speed(self._player)
+            self._player = Player(self._device or None, speed=self._speed, **kwargs)
         return self._player
 
     def _on_chunk(self, chunk: AudioChunk) -> None:

@@ -29,6 +29,7 @@ from starlette.background import BackgroundTask
 from pydantic import BaseModel, Field
 
 from voxdesk import __version__
+from voxdesk.audio.tempo import SPEED_DEFAULT, stretch_async_chunks, validate_speed
 from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.request import MAX_TEXT_CHARS
 from voxdesk.engine.voice_prompt import check_clip
@@ -69,6 +70,8 @@ Seed = Annotated[int | None, Form(ge=0, le=2**63 - 1)]
 SentencePause = Annotated[float, Form(ge=0.0, le=5.0)]
 ParagraphPause = Annotated[float, Form(ge=0.0, le=10.0)]
 StreamFormat = Annotated[Literal["wav", "pcm", "mp3", "opus"], Form()]
+# 0.5-3 in steps of 0.05 (voxdesk.audio.tempo.validate_speed says why a value is refused).
+Speed = Annotated[float, Form(description="how fast to speak, 0.5-3, pitch kept")]
 
 
 def form_params(cfg_value: Cfg = DEFAULT_PARAMS.cfg_value,
@@ -97,7 +100,8 @@ class VoiceId(BaseModel):
 
 class SpeechRequest(BaseModel):
     """The OpenAI /v1/audio/speech body. ``instructions`` is accepted and ignored (VoxCPM has
-    no such control); a ``speed`` other than 1 is refused rather than silently ignored."""
+    no such control). ``speed`` is OpenAI's field (0.25-4 there): VoxDesk plays 0.5-3 and
+    refuses the rest rather than silently clamping it."""
 
     model: str = "voxcpm"
     input: str = Field(min_length=1, max_length=MAX_TEXT_CHARS * 4)
@@ -183,15 +187,19 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         return {"X-Sample-Rate": str(engine.sample_rate), "X-Channels": "1",
                 "X-Audio-Format": fmt, "Cache-Control": "no-store"}
 
-    def streamed(request: SynthesisRequest, fmt: str, slot: RequestSlot, sse: bool = False
-                 ) -> StreamingResponse:
+    def audio_of(request: SynthesisRequest, speed: float) -> AsyncIterator[np.ndarray]:
+        return stretch_async_chunks(stream_chunks(engine.synthesize(request)),
+                                    engine.sample_rate, speed)
+
+    def streamed(request: SynthesisRequest, fmt: str, slot: RequestSlot, sse: bool = False,
+                 speed: float = SPEED_DEFAULT) -> StreamingResponse:
         """The response streaming ``request`` in ``fmt``; it releases ``slot`` when done (and,
         should the body never be read, when the response ends)."""
 
         async def body() -> AsyncIterator[bytes]:
             with slot:
                 audio = audio_body(fmt, engine.sample_rate,
-                                   stream_chunks(engine.synthesize(request)))
+                                   audio_of(request, speed))
                 async for data in sse_events(audio, len(request.text)) if sse else audio:
                     yield data
 
@@ -231,9 +239,11 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         prompt_text: OptionalText = None,
         voice: OptionalText = None,
         format: StreamFormat = "wav",
+        speed: Speed = SPEED_DEFAULT,
     ) -> StreamingResponse:
+        speed = validate_speed(speed)
         request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
-        return streamed(request, format, service.slot(folder))
+        return streamed(request, format, service.slot(folder), speed=speed)
 
     @app.post("/api/tts", dependencies=[Auth], summary="Speech as one complete WAV file")
     async def tts(
@@ -242,15 +252,17 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         prompt_audio: Upload = None,
         prompt_text: OptionalText = None,
         voice: OptionalText = None,
+        speed: Speed = SPEED_DEFAULT,
     ) -> Response:
+        speed = validate_speed(speed)
         request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
         with service.slot(folder):
-            samples = await collect(request)
+            samples = await collect(request, speed)
         return Response(complete_wav(samples, engine.sample_rate), media_type="audio/wav",
                         headers=audio_headers("wav"))
 
-    async def collect(request: SynthesisRequest) -> np.ndarray:
-        parts = [samples async for samples in stream_chunks(engine.synthesize(request))]
+    async def collect(request: SynthesisRequest, speed: float = SPEED_DEFAULT) -> np.ndarray:
+        parts = [samples async for samples in audio_of(request, speed)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
     @app.get("/health")
@@ -277,14 +289,12 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
     @app.post("/v1/audio/speech", dependencies=[Auth],
               summary="OpenAI-compatible speech (OpenAI voice names: the default voice)")
     async def openai_speech(body: SpeechRequest) -> Response:
-        if body.speed != 1.0:
-            raise HttpError(422, f"speed {body.speed} is not supported: VoxCPM speaks at its own "
-                            "pace.", "Leave speed at 1.0.")
+        speed = validate_speed(body.speed)
         name = body.voice.id if isinstance(body.voice, VoiceId) else body.voice
         reference, params = service.voice(name, {}, OPENAI_VOICES)
         request = service.build_request(body.input, params, reference)
         return streamed(request, body.response_format, service.slot(),
-                        sse=body.stream_format == "sse")
+                        sse=body.stream_format == "sse", speed=speed)
 
     @app.get("/api/voices", dependencies=[Auth])  # profile names are the user's business
     @app.get("/v1/voices", dependencies=[Auth])

@@ -4,13 +4,15 @@ Protocol (JSON text messages, audio as binary messages):
 
 client → server
   ``{"type": "speak", "text": ..., "id"?, "voice"?, "cfg_value"?, "inference_timesteps"?,
-  "min_len"?, "max_len"?, "normalize"?, "denoise"?, "seed"?}``. ``voice`` is a profile name
+  "min_len"?, "max_len"?, "normalize"?, "denoise"?, "seed"?, "speed"?}``. ``speed``: 0.5-3
+  (pitch kept; default 1). ``voice`` is a profile name
   (none: the default profile, else the model's own voice); fields not sent come from that
   profile, else VoxCPM's defaults. A valid speak replaces the one in progress.
   ``{"type": "stop"}``: stop the one in progress (nothing happens when there is none).
 
 server → client, for each speak (``id`` echoes the client's, else counts 1, 2, ...)
-  ``{"type": "start", "id", "sample_rate", "channels": 1, "format": "pcm_s16le", "sentences"}``
+  ``{"type": "start", "id", "sample_rate", "channels": 1, "format": "pcm_s16le", "sentences",
+  "speed"}``
   binary messages: mono little-endian 16-bit PCM, as each model step produces it
   ``{"type": "first_chunk", "id", "latency_ms"}`` right after the first binary message
   then exactly one of
@@ -41,6 +43,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from voxdesk.audio.tempo import SPEED_DEFAULT, stretch_async_chunks, validate_speed
 from voxdesk.engine import SynthesisParams, SynthesisRequest, SynthesisStream
 from voxdesk.errors import VoxDeskError
 from voxdesk.server.bridge import stream_chunks
@@ -84,6 +87,7 @@ class SpeakMessage(BaseModel):
     sentence_pause: float = DEFAULT_PARAMS.sentence_pause
     paragraph_pause: float = DEFAULT_PARAMS.paragraph_pause
     style: str | None = DEFAULT_PARAMS.style
+    speed: float = SPEED_DEFAULT  # checked by validate_speed, as on the HTTP routes
 
     def given_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in PARAM_FIELDS if name in self.model_fields_set}
@@ -93,6 +97,7 @@ class SpeakMessage(BaseModel):
 class Generation:
     id: RequestId
     stream: SynthesisStream
+    speed: float = SPEED_DEFAULT
     task: asyncio.Task[None] | None = None
     started: bool = False  # its thread runs the model (so "cancelled" waits for it)
 
@@ -166,6 +171,7 @@ class Session:
         request_id = data.get("id")
         try:
             message = SpeakMessage.model_validate(data)
+            speed = validate_speed(message.speed)
             request = self.request_for(message)
         except ValidationError as exc:
             await self.error(request_id, describe_problems(exc.errors(include_url=False)))
@@ -181,7 +187,7 @@ class Session:
         except HttpError as exc:
             await self.error(request_id, exc.message, exc.hint)
             return
-        generation = Generation(request_id, self.service.engine.synthesize(request))
+        generation = Generation(request_id, self.service.engine.synthesize(request), speed)
         generation.task = asyncio.create_task(self.generate(generation))
         # Not in generate()'s finally: a task cancelled before it first runs never gets there.
         generation.task.add_done_callback(lambda _task: self.service.admission.leave())
@@ -196,10 +202,13 @@ class Session:
         try:
             await self.send({"type": "start", "id": request_id,
                              "sample_rate": self.service.engine.sample_rate, "channels": 1,
-                             "format": "pcm_s16le", "sentences": len(stream.segments)})
+                             "format": "pcm_s16le", "sentences": len(stream.segments),
+                             "speed": generation.speed})
             generation.started = True  # stream_chunks starts the model thread at once
             first = True  # (not stats.chunks: the model thread may be a chunk ahead)
-            async for samples in stream_chunks(stream):
+            rate = self.service.engine.sample_rate
+            async for samples in stretch_async_chunks(stream_chunks(stream), rate,
+                                                      generation.speed):
                 await self.send(pcm16(samples))
                 if first:
                     first = False

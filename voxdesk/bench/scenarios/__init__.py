@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from voxdesk.bench.context import Bench
 from voxdesk.bench.result import ScenarioResult
-from voxdesk.bench.scenarios import comparison, export, gui, latency, realtime, server
+from voxdesk.bench.scenarios import comparison, export, gui, latency, realtime, server, speed
 
 
 @dataclass(frozen=True)
@@ -32,5 +32,6 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("gui", gui.gui_units, gui.gui),
         Scenario(server.NAME, lambda bench: 0, server.in_process, in_process=False),
         Scenario("export", export.export_units, export.export),
+        Scenario("speed", speed.speed_units, speed.speed),
     )
 }
