@@ -324,6 +324,8 @@ class Engine:
         import torch
 
         p = request.params
+        if request.lexicon is not None:  # the model hears the replacement; the segment keeps text
+            text = request.lexicon.apply(text)
         generator = self._model.tts._generate_with_prompt_cache(
             target_text=self._prepare_text(text, p.normalize),
             prompt_cache=prompt,
