@@ -90,8 +90,9 @@ def _speak_document(args: argparse.Namespace) -> int:
         saved = store.load(document.identity)
         if saved is not None and saved.chapter in chapters:
             start = Start(saved.chapter, saved.sentence, saved.offset)
-            print(f"Continuing at chapter {saved.chapter}, sentence {saved.sentence + 1}.",
-                  file=sys.stderr)
+            words = document.chapter(saved.chapter).text[saved.offset:saved.offset + 60]
+            print(f"Continuing at chapter {saved.chapter}, sentence {saved.sentence + 1}: "
+                  f"{' '.join(words.split())}...", file=sys.stderr)
         else:
             print("No saved position for this document: starting from the beginning.",
                   file=sys.stderr)

@@ -12,6 +12,7 @@ from voxdesk.documents.outline import Extracted, chapters_from_blocks
 from voxdesk.documents.sources import Source
 
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_COMMON = ("utf_8", "cp1252", "latin_1", "iso8859_15", "cp1251", "gb18030", "shift_jis")
 _FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n(?:---|\.\.\.)\s*\n", re.DOTALL)
 
 
@@ -32,7 +33,13 @@ def decode(source: Source) -> str:
         return data.decode("utf-8").lstrip("\ufeff")  # the usual case, and unambiguous
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
+    results = from_bytes(data)
+    best = results.best()
+    if best is not None:
+        # Short texts fit several 8-bit code pages about as well: then take the most common
+        # one (cp1252 French is far likelier than cp1257 Swedish), never a much worse fit.
+        close = [m for m in results if m.chaos <= best.chaos + 0.05]
+        best = next((m for name in _COMMON for m in close if m.encoding == name), best)
     if best is None:
         raise DocumentError(f"The encoding of {source.label} cannot be told, or it is not text.",
                             "Save it as UTF-8 and open it again.")
