@@ -43,6 +43,15 @@ class _Entry:
     page: int
 
 
+#: What PDF writers put in the metadata when they know nothing (reportlab: untitled, anonymous).
+_PLACEHOLDERS = {"untitled", "anonymous", "unknown", "unspecified", "none", ""}
+
+
+def _real(value: str | None) -> str | None:
+    value = " ".join((value or "").split())
+    return None if value.lower() in _PLACEHOLDERS else value
+
+
 def _norm(text: str) -> str:
     return re.sub(r"[^\w]+", "", text.lower())
 
@@ -67,7 +76,7 @@ class PdfExtractor:
                    for b in self._pdf.get_toc()
                    if (dest := b.get_dest()) is not None
                    and (index := dest.get_index()) is not None and 0 <= index < self.pages]
-        self.metadata = Metadata(title=meta.get("Title") or None, author=meta.get("Author") or None)
+        self.metadata = Metadata(title=_real(meta.get("Title")), author=_real(meta.get("Author")))
         self._lines: dict[int, list[Line]] = {}
         if self.pages == 0:
             raise DocumentError(f"{source.label} has no pages.")
