@@ -160,14 +160,26 @@ def make_odt(path: Path, chapters: Sequence[ChapterSpec], title: str | None = No
     return path
 
 
-def book_chapters(count: int, paragraphs: int, words: int = 60) -> list[ChapterSpec]:
-    """Generated chapters of distinct sentences, as long as wanted (benchmarks)."""
+_WORDS = ("keeper lighthouse harbour storm night lamp water ship sailor rope stair window "
+          "morning tide fog bell wind wave rock shore island letter diary winter summer light "
+          "dark boat net fish town street child mother father old young quiet loud slow fast "
+          "stone bread salt iron glass cloud rain snow star moon sun road bridge gate door").split()
+
+
+def book_chapters(count: int, paragraphs: int, words: int = 60, seed: int = 0
+                  ) -> list[ChapterSpec]:
+    """Generated chapters of distinct, varied sentences, as long as wanted (benchmarks)."""
+    import random
+
+    rng = random.Random(seed)
     chapters: list[ChapterSpec] = []
     for c in range(count):
         body = []
         for p in range(paragraphs):
-            sentence = (f"In chapter {c + 1}, paragraph {p + 1} tells how the keeper climbed "
-                        "the stairs of the old lighthouse and watched the ships pass by.")
-            body.append(" ".join([sentence] * max(1, words // 20)))
+            sentences = []
+            for _ in range(max(1, words // 12)):
+                picked = " ".join(rng.choice(_WORDS) for _ in range(11))
+                sentences.append(picked.capitalize() + ".")
+            body.append(f"Paragraph {p + 1} of chapter {c + 1}. " + " ".join(sentences))
         chapters.append((f"Chapter {c + 1}", body))
     return chapters
