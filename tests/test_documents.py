@@ -63,7 +63,7 @@ def test_pdf_drops_headers_footers_page_numbers_and_rejoins_hyphenated_words(fil
     text = document.text()
     assert HEADER not in text and "Page " not in text and "care-" not in text
     assert document.title == "The Lighthouse Keeper" and document.author == "Ann Author"
-    assert document.text(2) == "\n\n".join((TWO, S1, S2))
+    assert document.text(2) == f"{TWO}\n\n{S1}\n\n{S2}"
 
 
 def test_pdf_without_an_outline_is_one_chapter(tmp_path):
@@ -146,7 +146,7 @@ def test_html_from_a_url(tmp_path):
     page = ARTICLE.encode("utf-8")
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path == "/article":
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voxdesk.audio.export import AtomicAudioWriter, ENCODINGS, check_writable
+from voxdesk.audio.export import ENCODINGS, AtomicAudioWriter, check_writable
 from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
 from voxdesk.cli.options import (
     add_synthesis_options,

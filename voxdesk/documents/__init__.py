@@ -16,7 +16,12 @@ from voxdesk.documents.model import (
     OutlineEntry,
 )
 from voxdesk.documents.options import ReadOptions
-from voxdesk.documents.reader import OpenedDocument, load_document, open_document, open_source
+from voxdesk.documents.reader import (
+    OpenedDocument,
+    load_document,
+    open_document,
+    open_source,
+)
 from voxdesk.documents.sources import FORMATS, MAX_DOCUMENT_BYTES, Source, read_source
 
 __all__ = [

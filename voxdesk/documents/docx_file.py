@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import zipfile
 from io import BytesIO
 from typing import Any
 
@@ -39,7 +38,7 @@ def read_docx(source: Source, options: ReadOptions) -> Extracted:
     refuse_ole(source, "DOCX")
     try:
         document = docx.Document(BytesIO(source.data))
-    except (zipfile.BadZipFile, KeyError, ValueError, Exception) as exc:
+    except Exception as exc:  # noqa: BLE001 (python-docx raises zip, KeyError, lxml errors...)
         raise DocumentError(f"{source.label} is not a readable DOCX ({type(exc).__name__}: "
                             f"{exc}).", "The file may be damaged; save it again from the "
                             "word processor.") from None

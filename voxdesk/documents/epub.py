@@ -17,7 +17,13 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from voxdesk.documents.blocks import Blocks, html_blocks
-from voxdesk.documents.model import Chapter, DocumentError, Metadata, OutlineEntry, check_chapter
+from voxdesk.documents.model import (
+    Chapter,
+    DocumentError,
+    Metadata,
+    OutlineEntry,
+    check_chapter,
+)
 from voxdesk.documents.options import ReadOptions
 from voxdesk.documents.sources import Source
 
@@ -78,7 +84,7 @@ class EpubExtractor:
         check_drm(source)
         try:
             book = epub.read_epub(BytesIO(source.data), {"ignore_ncx": False})
-        except Exception as exc:  # ebooklib raises anything from KeyError to lxml's errors
+        except Exception as exc:  # noqa: BLE001 (ebooklib raises anything, KeyError to lxml)
             raise DocumentError(f"{source.label} is not a readable EPUB ({exc}).",
                                 "The file may be damaged; download or copy it again.") from None
         self._options = options
@@ -151,7 +157,7 @@ class EpubExtractor:
                 self._parsed[spine] = html_blocks(item.get_content(),
                                                   self._options.include_footnotes,
                                                   self._options.include_tables)
-            except Exception as exc:  # lxml's errors on a broken file
+            except Exception as exc:  # noqa: BLE001 (lxml's errors on a broken file)
                 raise DocumentError(f"{self._label}: {item.get_name()} cannot be read ({exc}).",
                                     "The EPUB may be damaged.") from None
         return self._parsed[spine]

@@ -27,7 +27,7 @@ def read_odt(source: Source, options: ReadOptions) -> Extracted:
                             "Save it again without a password and open that.")
     try:
         document = load(BytesIO(source.data))
-    except Exception as exc:  # odfpy raises KeyError, zipfile and XML errors alike
+    except Exception as exc:  # noqa: BLE001 (odfpy raises KeyError, zip and XML errors alike)
         raise DocumentError(f"{source.label} is not a readable ODT ({type(exc).__name__}: "
                             f"{exc}).", "The file may be damaged; save it again.") from None
     reader = _Reader(options)

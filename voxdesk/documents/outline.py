@@ -8,7 +8,6 @@ from typing import Protocol
 from voxdesk.documents.blocks import Block
 from voxdesk.documents.model import Chapter, Metadata, OutlineEntry, check_chapter
 
-
 SHORT_PREAMBLE = 120  # characters
 
 

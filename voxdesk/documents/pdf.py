@@ -11,10 +11,20 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
 
-from voxdesk.documents.cleaning import edge_lines, is_furniture, join_lines, running_lines
-from voxdesk.documents.model import Chapter, DocumentError, Metadata, OutlineEntry, check_chapter
+from voxdesk.documents.cleaning import (
+    edge_lines,
+    is_furniture,
+    join_lines,
+    running_lines,
+)
+from voxdesk.documents.model import (
+    Chapter,
+    DocumentError,
+    Metadata,
+    OutlineEntry,
+    check_chapter,
+)
 from voxdesk.documents.options import ReadOptions
 from voxdesk.documents.sources import Source
 

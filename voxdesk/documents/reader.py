@@ -22,7 +22,14 @@ from voxdesk.documents.model import (
 )
 from voxdesk.documents.options import ReadOptions
 from voxdesk.documents.outline import Extractor
-from voxdesk.documents.sources import MAX_DOCUMENT_BYTES, URL_TIMEOUT_S, Source, read_source
+from voxdesk.documents.sources import (
+    MAX_DOCUMENT_BYTES,
+    URL_TIMEOUT_S,
+    Source,
+    read_source,
+)
+
+DEFAULT_OPTIONS = ReadOptions()
 
 
 def _extractor(source: Source, options: ReadOptions) -> Extractor:
@@ -36,7 +43,7 @@ def _extractor(source: Source, options: ReadOptions) -> Extractor:
         return EpubExtractor(source, options)
     reader: Callable[[Source, ReadOptions], Extractor]
     if source.format == "docx":
-        from voxdesk.documents.docx_file import read_docx as reader  # noqa: F811
+        from voxdesk.documents.docx_file import read_docx as reader
     elif source.format == "odt":
         from voxdesk.documents.odt import read_odt as reader
     elif source.format == "html":
@@ -113,7 +120,7 @@ def open_document(source: str | os.PathLike[str], *, include_footnotes: bool = F
     return open_source(data, ReadOptions(include_footnotes, include_tables))
 
 
-def open_source(source: Source, options: ReadOptions = ReadOptions()) -> OpenedDocument:
+def open_source(source: Source, options: ReadOptions = DEFAULT_OPTIONS) -> OpenedDocument:
     """Open bytes already in memory (an upload)."""
     opened = OpenedDocument(source, _extractor(source, options))
     opened.chapter(1)  # a document whose first chapter cannot be read is refused whole

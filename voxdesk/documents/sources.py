@@ -113,7 +113,7 @@ def _check_size(size: int, max_bytes: int, name: str) -> None:
 def _download(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str]:
     request = urllib.request.Request(url, headers={"User-Agent": f"VoxDesk/{__version__}"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit():
                 _check_size(int(length), max_bytes, url)
