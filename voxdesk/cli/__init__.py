@@ -19,6 +19,8 @@ from voxdesk.logging_setup import setup_logging
 
 COMMAND_MODULES = [
     "voxdesk.cli.synthesis",  # speak, export
+    "voxdesk.cli.documents",  # text, chapters
+    "voxdesk.cli.lexicon",
     "voxdesk.cli.devices",
     "voxdesk.cli.gui",
     "voxdesk.cli.remote",

@@ -26,6 +26,7 @@ _SCENARIO_HELP = """scenarios (default: quick; `all` runs every one):
   export       a book to M4B vs its synthesis alone: time ratio, peak memory
                (book length: VOXDESK_BENCH_BOOK_CHARS, default 40,000 characters)
   speed        time-stretch CPU cost at 1.5x and 2x, and its effect on first audible
+  document     opening a 300-page PDF and a 1 MB EPUB to the first audio
 
 With a random-weight model (python -m voxdesk.testing.tiny_model DIR [--full-size]) the
 stop head is random: force the length with --min-len N --max-len N."""

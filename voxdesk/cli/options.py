@@ -29,7 +29,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def add_synthesis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="?", help="the text to speak; - reads standard input")
-    parser.add_argument("--file", "-f", type=Path, metavar="PATH", help="read the text from a file")
+    parser.add_argument("--file", "-f", metavar="PATH|URL",
+                        help="read a document: PDF, EPUB, DOCX, ODT, HTML (a file or an "
+                        "http(s) URL), Markdown or text (see `voxdesk text` for what is read)")
+    add_document_options(parser)
     add_model_options(parser)
     voice = parser.add_argument_group("voice")
     voice.add_argument("--voice", metavar="NAME",
@@ -78,21 +81,25 @@ def add_synthesis_options(parser: argparse.ArgumentParser) -> None:
                         help="print latency and speed figures when done")
 
 
+def add_document_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--chapter", type=int, metavar="N",
+                        help="only chapter N of the document (see `voxdesk chapters FILE`)")
+    parser.add_argument("--footnotes", action="store_true",
+                        help="also read the document's footnotes and endnotes")
+    parser.add_argument("--tables", action="store_true",
+                        help="also read the document's tables, a row at a time")
+
+
 def read_text(args: argparse.Namespace) -> str:
     """The text from the argument, standard input (-) or --file."""
     if args.file is not None and args.text is not None:
         raise InvalidRequestError("Give the text either as an argument or with --file, not both.")
     limit = MAX_TEXT_CHARS + 1  # read one more than allowed, so "too long" can be told
-    if args.file is not None:
-        try:
-            with open(args.file, encoding="utf-8") as f:
-                text = f.read(limit)
-        except FileNotFoundError:
-            raise InvalidRequestError(f"The text file {args.file} does not exist.") from None
-        except UnicodeDecodeError:
-            raise InvalidRequestError(f"{args.file} is not a UTF-8 text file.") from None
-        except OSError as exc:
-            raise InvalidRequestError(f"Cannot read {args.file}: {exc.strerror}.") from None
+    if args.file is not None:  # a document's text, a chapter at most (see voxdesk.cli.documents)
+        from voxdesk.cli.documents import open_from_args
+
+        document = open_from_args(args)
+        text = document.text(getattr(args, "chapter", None))
     elif args.text == "-":
         text = sys.stdin.read(limit)
     elif args.text is None:
@@ -115,14 +122,19 @@ _PARAM_OPTIONS = {"cfg": "cfg_value", "steps": "inference_timesteps", "min_len":
                   "style": "style"}
 
 
-def request_from_args(args: argparse.Namespace) -> SynthesisRequest:
-    """A validated request (raises before any model is loaded, so bad input fails fast).
+def request_from_args(args: argparse.Namespace, text: str | None = None,
+                      language: str | None = None) -> SynthesisRequest:
+    """A validated request (raises before any model is loaded, so bad input fails fast), for
+    ``text`` (default: the command's text, see :func:`read_text`).
 
     The voice: --voice-wav (a clip), --voice (a saved profile), else the default profile if
-    one is set. A profile's settings are the base; options given explicitly override them."""
+    one is set. A profile's settings are the base; options given explicitly override them.
+    The user's lexicon for that voice and language (the profile's, else ``language``, e.g. the
+    document's) rewrites what the model is given."""
     voice = None
     params = SynthesisParams()
     profile_name = getattr(args, "voice", None)
+    profile = None
     if args.voice_wav is not None:
         if profile_name is not None:
             raise InvalidRequestError("Give either --voice (a saved voice) or --voice-wav "
@@ -139,7 +151,13 @@ def request_from_args(args: argparse.Namespace) -> SynthesisRequest:
     given = {field: getattr(args, option) for option, field in _PARAM_OPTIONS.items()
              if getattr(args, option, None) is not None}
     params = params.replace(**given)
-    request = SynthesisRequest(read_text(args), voice, params).validate()
+    from voxdesk.lexicon import lexicon_for
+
+    voice_name = profile.name if profile is not None else None
+    lexicon = lexicon_for(voice_name, (profile.language if profile is not None else None)
+                          or language)
+    request = SynthesisRequest(read_text(args) if text is None else text, voice, params,
+                               lexicon).validate()
     if voice is not None:
         from voxdesk.engine.voice_prompt import check_clip
 

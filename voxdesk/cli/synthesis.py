@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from voxdesk.audio.encode import CHOICES
 from voxdesk.audio.export import AtomicAudioWriter, check_writable, encoding_for
 from voxdesk.audio.pipeline import EncodeThread
 from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
 from voxdesk.audio.tempo import SPEED_MAX, SPEED_MIN, stretch_chunks, validate_speed
-from voxdesk.cli.options import add_synthesis_options, load_engine, print_stats, request_from_args
+from voxdesk.cli.options import (
+    add_synthesis_options,
+    load_engine,
+    print_stats,
+    read_text,
+    request_from_args,
+)
 from voxdesk.cli.realtime import add_realtime_options, guard_from_args
-from voxdesk.engine import SynthesisRequest
+from voxdesk.engine import Segment, SynthesisRequest, SynthesisStream
+from voxdesk.errors import InvalidRequestError
 from voxdesk.speech import Utterance, UtteranceMetrics
+
+if TYPE_CHECKING:
+    from voxdesk.documents.passages import Passage
 
 
 def add_speed_option(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        f"{DEFAULT_PREBUFFER_S})")
     add_speed_option(speak)
     add_realtime_options(speak)
+    speak.add_argument("--resume", action="store_true",
+                       help="with --file: continue from the sentence where reading stopped "
+                       "(the position is saved as each sentence starts playing)")
     speak.add_argument("--standalone", action="store_true",
                        help="synthesise in this process even if VoxDesk is already running")
     speak.set_defaults(func=run_speak)
@@ -80,6 +96,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_speak(args: argparse.Namespace) -> int:
+    if args.file is not None:
+        return _speak_document(args)
+    if args.resume:
+        raise InvalidRequestError("--resume continues a document: give it with --file.")
     request = request_from_args(args)
     speed = speed_from_args(args)
     if not args.standalone:
@@ -96,18 +116,80 @@ def run_speak(args: argparse.Namespace) -> int:
     return speak(args, [request])
 
 
-def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest]) -> int:
-    """Speak each request in turn with one loaded model and one output stream."""
+def _speak_document(args: argparse.Namespace) -> int:
+    """A document, passage by passage, saving the position as each sentence starts playing."""
+    from voxdesk.cli.documents import open_from_args
+    from voxdesk.documents.passages import Start, document_passages
+    from voxdesk.reading_position import PositionStore, ReadingPosition
+
+    document = open_from_args(args)
+    store = PositionStore()
+    chapters = [args.chapter] if args.chapter is not None else \
+        list(range(1, document.chapter_count + 1))
+    start = None
+    if args.resume:
+        saved = store.load(document.identity)
+        if saved is not None and saved.chapter in chapters:
+            start = Start(saved.chapter, saved.sentence, saved.offset)
+            words = document.chapter(saved.chapter).text[saved.offset:saved.offset + 60]
+            print(f"Continuing at chapter {saved.chapter}, sentence {saved.sentence + 1}: "
+                  f"{' '.join(words.split())}...", file=sys.stderr)
+        else:
+            print("No saved position for this document: starting from the beginning.",
+                  file=sys.stderr)
+    passages = list(document_passages(document, chapters[:1], start))  # the first, now
+    if not passages:
+        raise InvalidRequestError("There is no text to speak in this chapter.")
+    document.prefetch()  # the other chapters, while the first is spoken
+
+    def all_passages() -> Iterator[Passage]:
+        yield from passages
+        yield from document_passages(document, chapters[1:])
+
+    first = request_from_args(args, passages[0].text, document.language)
+    reading: list[Passage] = []  # the passages handed to the engine, in order
+
+    def requests() -> Iterator[SynthesisRequest]:
+        for passage in all_passages():
+            reading.append(passage)
+            yield first if len(reading) == 1 else \
+                request_from_args(args, passage.text, document.language)
+
+    def on_sentence(index: int, segment: Segment) -> None:
+        chapter, sentence, offset = reading[index].position_of(segment)
+        store.save(ReadingPosition(document.identity, chapter, sentence, offset,
+                                   document.source))
+
+    speak(args, requests(), on_sentence)
+    last = chapters[-1]
+    if last < document.chapter_count:  # done with these chapters: continue with the next
+        store.save(ReadingPosition(document.identity, last + 1, 0, 0, document.source))
+    else:
+        store.forget(document.identity)  # finished the book
+    return 0
+
+
+def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest],
+          on_sentence: Callable[[int, Segment], None] | None = None) -> int:
+    """Speak each request in turn with one loaded model and one output stream.
+    ``on_sentence(request number, segment)`` is called as each sentence starts playing."""
     guard = guard_from_args(args)
     player = Player(device=args.output_device, prebuffer_s=args.prebuffer,
                     speed=speed_from_args(args))
     engine = load_engine(args)
     try:
-        for request in requests:
+        for number, request in enumerate(requests):
             utterance = Utterance(engine, player, request, guard=guard).start()
+            heard = None
             try:
-                while not utterance.wait(timeout=0.2):
-                    pass
+                while True:
+                    done = utterance.wait(timeout=0.05)
+                    mark = player.mark_at_playhead()
+                    if on_sentence is not None and mark is not None and mark is not heard:
+                        heard = mark
+                        on_sentence(number, mark)
+                    if done:
+                        break
             except KeyboardInterrupt:
                 utterance.stop()
                 raise
@@ -123,22 +205,48 @@ def run_export(args: argparse.Namespace) -> int:
 
     if is_audiobook(args):
         return run_audiobook(args)
-    request = request_from_args(args)
     speed = speed_from_args(args)
     bitrate = args.bitrate * 1000 if args.bitrate else None
     encoding_for(args.output, args.format)  # bad format or folder: fail before the model loads
     check_writable(args.output)
+    if args.file is not None:
+        from voxdesk.cli.documents import open_from_args
+        from voxdesk.documents.passages import document_passages
+
+        document = open_from_args(args)
+        chapters = [args.chapter] if args.chapter is not None else \
+            range(1, document.chapter_count + 1)
+        texts: Iterable[str] = (p.text for p in document_passages(document.prefetch(), chapters))
+        language = document.language
+    else:
+        texts, language = [read_text(args)], None
+    remaining = iter(texts)
+    first_text = next(remaining, None)
+    if first_text is None:
+        raise InvalidRequestError("There is no text to export.")
+    first = request_from_args(args, first_text, language)
     engine = load_engine(args)
-    stream = engine.synthesize(request)
+    streams: list[SynthesisStream] = []
+
+    def samples() -> Iterator[np.ndarray]:
+        request: SynthesisRequest | None = first
+        while request is not None:
+            stream = engine.synthesize(request)
+            streams.append(stream)
+            for chunk in stream:
+                yield chunk.samples
+            following = next(remaining, None)
+            request = None if following is None else \
+                request_from_args(args, following, language)
+
     with AtomicAudioWriter(args.output, engine.sample_rate, args.format,
                            bitrate=bitrate) as writer:
         encoder = EncodeThread(writer.write)  # encoding overlaps the model's next step
         try:
             # Export is not bounded by the player's read-ahead: it writes as fast as it
             # synthesises.
-            for samples in stretch_chunks((c.samples for c in stream), engine.sample_rate,
-                                          speed):
-                encoder.put(samples)
+            for stretched in stretch_chunks(samples(), engine.sample_rate, speed):
+                encoder.put(stretched)
         except BaseException:
             encoder.abort()
             raise
@@ -146,5 +254,5 @@ def run_export(args: argparse.Namespace) -> int:
     result = writer.result()
     print(f"Wrote {result.path} ({result.duration:.2f} s).", file=sys.stderr)
     if args.stats:
-        print_stats(UtteranceMetrics.collect(stream.stats).as_dict())
+        print_stats(UtteranceMetrics.collect(streams[0].stats).as_dict())
     return 0

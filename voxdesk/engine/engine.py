@@ -478,6 +478,8 @@ class Engine:
         import torch
 
         p = request.params
+        if request.lexicon is not None:  # the model hears the replacement; the segment keeps text
+            text = request.lexicon.apply(text)
         target = self._prepare_text(text, p.normalize)
         self._last_text, self._last_latents, self._last_samples = target, [], 0
         generator = self._model.tts._generate_with_prompt_cache(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from voxdesk.errors import EmptyTextError, InvalidRequestError, TextTooLongError
 
@@ -101,11 +102,19 @@ class VoiceReference:
         return [p for p in (self.reference_wav, self.prompt_wav) if p is not None]
 
 
+class TextRewriter(Protocol):
+    """Rewrites a sentence just before the model sees it (voxdesk.lexicon.Lexicon)."""
+
+    def apply(self, text: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class SynthesisRequest:
     text: str
     voice: VoiceReference | None = None
     params: SynthesisParams = field(default_factory=SynthesisParams)
+    #: Pronunciation replacements for the model's input only: segments keep the original text.
+    lexicon: TextRewriter | None = field(default=None, compare=False)
 
     def validate(self) -> SynthesisRequest:
         if not isinstance(self.text, str) or not self.text.strip():

@@ -37,6 +37,7 @@ from voxdesk.errors import ReferenceAudioError, VoxDeskError
 from voxdesk.server import websocket
 from voxdesk.server.bridge import stream_chunks
 from voxdesk.server.formats import SSE_MEDIA_TYPE, audio_body, media_type, sse_events
+from voxdesk.server.documents import uploaded_text
 from voxdesk.server.service import (
     DEFAULT_PARAMS,
     KEY_HINT,
@@ -59,6 +60,7 @@ __all__ = ["ServerLimits", "create_app"]  # ServerLimits: from its old home too
 # Form fields of the original API, with the ranges SynthesisParams accepts. (Module level:
 # FastAPI resolves these annotations by name.)
 Text = Annotated[str, Form(max_length=MAX_TEXT_CHARS * 4)]
+Chapter = Annotated[int | None, Form(ge=1, le=100_000)]
 Cfg = Annotated[float, Form(ge=0.1, le=10.0)]
 Steps = Annotated[int, Form(ge=1, le=100)]
 MinLen = Annotated[int, Form(ge=1, le=4096)]
@@ -208,11 +210,24 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
                                  background=BackgroundTask(slot.release))
 
     async def form_request(text: str, prompt_audio: UploadFile | None, prompt_text: str | None,
-                           params: SynthesisParams, voice: str | None
+                           params: SynthesisParams, voice: str | None,
+                           document: UploadFile | None = None, chapter: int | None = None
                            ) -> tuple[SynthesisRequest, Path | None]:
         folder = None
         uploaded = prompt_audio is not None and bool(prompt_audio.filename)
         reference = None
+        language = None
+        if document is not None and document.filename:  # the text is the document's
+            if text.strip():
+                raise HttpError(422, "Send either text or a document, not both.")
+            text, language = await uploaded_text(document, chapter, limits)
+            if len(text) > limits.max_text_chars:
+                raise HttpError(413, f"The document's text is {len(text):,} characters; this "
+                                f"server takes at most {limits.max_text_chars:,} per request.",
+                                "Send one chapter at a time (the chapter field, from 1).")
+        elif chapter is not None:
+            raise HttpError(422, "chapter needs a document (the document field).")
+        lexicon = service.lexicon(voice, language, profile_voice=bool(voice) or not uploaded)
         try:
             if voice or not uploaded:  # an upload without a profile: no default profile either
                 reference, params = service.voice(voice, explicit_fields(params))
@@ -222,7 +237,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
                 reference = VoiceReference.from_clip(clip, prompt_text)
             elif prompt_text:
                 raise HttpError(422, "prompt_text needs prompt_audio (the clip it transcribes).")
-            return service.build_request(text, params, reference), folder
+            return service.build_request(text, params, reference, lexicon), folder
         except BaseException:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -233,29 +248,35 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
     @app.post("/api/tts/stream", dependencies=[Auth],
               summary="Speech streamed as one WAV (or raw PCM) while it is generated")
     async def tts_stream(
-        text: Text,
         params: FormParams,
+        text: Text = "",
         prompt_audio: Upload = None,
         prompt_text: OptionalText = None,
         voice: OptionalText = None,
         format: StreamFormat = "wav",
         speed: Speed = SPEED_DEFAULT,
+        document: Upload = None,
+        chapter: Chapter = None,
     ) -> StreamingResponse:
         speed = validate_speed(speed)
-        request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
+        request, folder = await form_request(text, prompt_audio, prompt_text, params, voice,
+                                             document, chapter)
         return streamed(request, format, service.slot(folder), speed=speed)
 
     @app.post("/api/tts", dependencies=[Auth], summary="Speech as one complete WAV file")
     async def tts(
-        text: Text,
         params: FormParams,
+        text: Text = "",
         prompt_audio: Upload = None,
         prompt_text: OptionalText = None,
         voice: OptionalText = None,
         speed: Speed = SPEED_DEFAULT,
+        document: Upload = None,
+        chapter: Chapter = None,
     ) -> Response:
         speed = validate_speed(speed)
-        request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
+        request, folder = await form_request(text, prompt_audio, prompt_text, params, voice,
+                                             document, chapter)
         with service.slot(folder):
             samples = await collect(request, speed)
         return Response(complete_wav(samples, engine.sample_rate), media_type="audio/wav",
@@ -292,7 +313,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         speed = validate_speed(body.speed)
         name = body.voice.id if isinstance(body.voice, VoiceId) else body.voice
         reference, params = service.voice(name, {}, OPENAI_VOICES)
-        request = service.build_request(body.input, params, reference)
+        request = service.build_request(body.input, params, reference, service.lexicon(name))
         return streamed(request, body.response_format, service.slot(),
                         sse=body.stream_format == "sse", speed=speed)
 

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceReference
+from voxdesk.engine.request import TextRewriter
 from voxdesk.errors import (
     InvalidRequestError,
     ReferenceAudioError,
@@ -84,12 +85,28 @@ class SpeechService:
         self.engine, self.limits = engine, limits
         self.admission = Admission(limits.max_waiting)
 
-    def build_request(self, text: str, params: SynthesisParams, voice: VoiceReference | None
-                      ) -> SynthesisRequest:
+    def build_request(self, text: str, params: SynthesisParams, voice: VoiceReference | None,
+                      lexicon: TextRewriter | None = None) -> SynthesisRequest:
         if len(text) > self.limits.max_text_chars:
             raise HttpError(413, f"The text is {len(text):,} characters; this server takes at "
                             f"most {self.limits.max_text_chars:,} per request.", "Split it.")
-        return SynthesisRequest(text, voice, params).validate()
+        return SynthesisRequest(text, voice, params, lexicon).validate()
+
+    def lexicon(self, name: str | None, language: str | None = None,
+                profile_voice: bool = True) -> TextRewriter | None:
+        """The user's lexicon for a request in voice ``name`` (a profile; an unknown name or
+        none: the default profile), or for a clip (``profile_voice=False``: no profile)."""
+        from voxdesk.lexicon import lexicon_for
+
+        profile = None
+        if profile_voice:
+            store = VoiceStore()
+            try:
+                profile = store.get(name) if name else store.default()
+            except VoiceNotFoundError:
+                profile = store.default()
+        return lexicon_for(profile.name if profile else None,
+                           (profile.language if profile else None) or language)
 
     def voice(self, name: str | None, given: Mapping[str, Any], fallback_names: Iterable[str] = ()
               ) -> tuple[VoiceReference | None, SynthesisParams]:

@@ -195,7 +195,8 @@ class Session:
 
     def request_for(self, message: SpeakMessage) -> SynthesisRequest:
         voice, params = self.service.voice(message.voice, message.given_params())
-        return self.service.build_request(message.text, params, voice)
+        return self.service.build_request(message.text, params, voice,
+                                          self.service.lexicon(message.voice))
 
     async def generate(self, generation: Generation) -> None:
         stream, request_id = generation.stream, generation.id

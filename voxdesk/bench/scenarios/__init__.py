@@ -7,7 +7,16 @@ from dataclasses import dataclass
 
 from voxdesk.bench.context import Bench
 from voxdesk.bench.result import ScenarioResult
-from voxdesk.bench.scenarios import comparison, export, gui, latency, realtime, server, speed
+from voxdesk.bench.scenarios import (
+    comparison,
+    documents,
+    export,
+    gui,
+    latency,
+    realtime,
+    server,
+    speed,
+)
 
 
 @dataclass(frozen=True)
@@ -33,5 +42,6 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(server.NAME, lambda bench: 0, server.in_process, in_process=False),
         Scenario("export", export.export_units, export.export),
         Scenario("speed", speed.speed_units, speed.speed),
+        Scenario("document", documents.document_units, documents.document),
     )
 }
