@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from voxdesk.audio.export import AtomicAudioWriter
 from voxdesk.audio.player import Player, PlayerState
 from voxdesk.audio.tempo import validate_speed
-from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream, VoiceReference
+from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream
 from voxdesk.engine.realtime_guard import RealtimeGuard, RealtimePolicy, SpeedModel
 from voxdesk.engine.voice_prompt import check_clip
 from voxdesk.errors import ReferenceAudioError
