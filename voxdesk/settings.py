@@ -95,6 +95,17 @@ class PlaybackSettings:
 
 
 @dataclass
+class PerformanceSettings:
+    """How the model runs (voxdesk.models.hardware, voxdesk.engine.acceleration); "auto" is
+    VoxDesk's choice for this computer."""
+
+    DTYPES = ("auto", "bfloat16", "float32", "float16")
+    COMPILE_MODES = ("auto", "on", "off")
+    dtype: str = "auto"
+    compile: str = "auto"
+
+
+@dataclass
 class Settings:
     params: SynthesisParams = field(default_factory=SynthesisParams)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
@@ -104,6 +115,7 @@ class Settings:
     desktop: DesktopSettings = field(default_factory=DesktopSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     playback: PlaybackSettings = field(default_factory=PlaybackSettings)
+    performance: PerformanceSettings = field(default_factory=PerformanceSettings)
 
     @staticmethod
     def path() -> Path:
@@ -179,6 +191,10 @@ def _validated(instance: T) -> T:
         return type(instance)()  # type: ignore[return-value]
     if isinstance(instance, PlaybackSettings) and (
             instance.when_slow not in PlaybackSettings.MODES or instance.min_steps < 1):
+        return type(instance)()  # type: ignore[return-value]
+    if isinstance(instance, PerformanceSettings) and (
+            instance.dtype not in PerformanceSettings.DTYPES
+            or instance.compile not in PerformanceSettings.COMPILE_MODES):
         return type(instance)()  # type: ignore[return-value]
     return instance
 

@@ -80,9 +80,12 @@ def run(args: argparse.Namespace) -> int:
     params = SynthesisParams(cfg_value=args.cfg, inference_timesteps=args.steps,
                              min_len=args.min_len, max_len=args.max_len,
                              seed=args.seed).validate()
+    from voxdesk.cli.options import performance_options
+
+    dtype, compile_mode = performance_options(args)
     options = BenchOptions(
-        model=args.model, device=args.device, runs=args.runs, audio=not args.no_audio,
-        output_device=args.output_device, params=params, voice=voice,
+        model=args.model, device=args.device, dtype=dtype, compile=compile_mode, runs=args.runs,
+        audio=not args.no_audio, output_device=args.output_device, params=params, voice=voice,
         policy=policy_from_args(args), repeat_texts=repeat_texts,
     )
     run_bench(options, resolve_scenarios(args.scenarios), args.json, args.plot,

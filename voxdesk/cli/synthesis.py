@@ -59,9 +59,10 @@ def run_speak(args: argparse.Namespace) -> int:
 
 def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest]) -> int:
     """Speak each request in turn with one loaded model and one output stream."""
-    guard = guard_from_args(args)
+    guard_from_args(args)  # bad options fail before the model loads
     player = Player(device=args.output_device, prebuffer_s=args.prebuffer)
     engine = load_engine(args)
+    guard = guard_from_args(args, engine.speed)  # starts from what earlier runs measured
     try:
         for request in requests:
             utterance = Utterance(engine, player, request, guard=guard).start()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -19,7 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from voxdesk.audio.export import AtomicAudioWriter
 from voxdesk.audio.player import Player, PlayerState
 from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream, VoiceReference
-from voxdesk.engine.realtime_guard import RealtimeGuard, RealtimePolicy, SpeedModel
+from voxdesk.engine.realtime_guard import RealtimeGuard, RealtimePolicy
 from voxdesk.engine.voice_prompt import check_clip
 from voxdesk.errors import ReferenceAudioError, VoxDeskError
 from voxdesk.speech import Utterance
@@ -61,7 +60,12 @@ class ModelLoader(QObject):
     @Slot(str, str)
     def load(self, model: str, device: str) -> None:
         try:
-            engine = Engine.load(model, device or None)
+            from voxdesk.settings import Settings
+
+            performance = Settings.load().performance  # dtype and compilation overrides
+            # Returns before the warm-up generation is done: the window is usable meanwhile.
+            engine = Engine.load(model, device or None, dtype=performance.dtype,
+                                 compile=performance.compile)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message, not a crash
             self.failed.emit(*describe(exc))
             return
@@ -101,8 +105,6 @@ class SpeechWorker(QObject):
         self._device = output_device
         self._prebuffer_s = prebuffer_s
         self._realtime = realtime  # None: play every chunk at once (no guard)
-        # What the guard learns of a model's speed carries over to its next utterance.
-        self._speeds: weakref.WeakKeyDictionary[Engine, SpeedModel] = weakref.WeakKeyDictionary()
         self._player: Player | None = None
         self._utterance: Utterance | None = None
         self._lock = threading.Lock()
@@ -158,8 +160,8 @@ class SpeechWorker(QObject):
     def _guard(self, engine: Engine) -> RealtimeGuard | None:
         if self._realtime is None:
             return None
-        speed = self._speeds.setdefault(engine, SpeedModel())
-        return RealtimeGuard(self._realtime, speed)
+        # What the guard learns of a model's speed carries over to its next utterance (and run).
+        return RealtimeGuard(self._realtime, engine.speed)
 
     @Slot(object, object, int)
     def speak(self, engine: Engine, request: SynthesisRequest, epoch: int) -> None:
