@@ -84,6 +84,7 @@ class SentencePlan:
     predicted_ratio: float | None  # step time / chunk duration, None before any measurement
     steps: int = 0  # chunks generated
     held_s: float = 0.0  # audio held back before the sentence was let through to the player
+    first_chunk_s: float | None = None  # the model's time for this sentence's first chunk
     learned: bool = field(default=False, repr=False)
 
 
@@ -127,6 +128,7 @@ class RealtimeGuard:
             self._rate = chunk.samples.size / audio_s
         if plan.steps == 1:  # includes the prompt prefill: not a plain step
             self.speed.observe_first_chunk(generation_s)
+            plan.first_chunk_s = generation_s
         else:
             self.speed.observe_step(plan.timesteps, generation_s)
 
@@ -165,12 +167,19 @@ class RealtimeGuard:
         if not self.plans:
             return chunk
         plan = self.plans[-1]
+        safety = self.policy.safety
+        if plan.steps == 1 and plan.first_chunk_s is not None \
+                and plan.first_chunk_s * safety <= chunk:
+            # This sentence's first chunk (prefill + one step) came faster than its audio: the
+            # model keeps up right now, whatever older figures say (they may come from a busier
+            # moment or from the warm-up's one-off costs). Heard at once.
+            return chunk
         ratio = self._ratio(plan.timesteps)
         if ratio is None:
-            # No step measured yet. A first chunk (prefill + one step) already faster than its
-            # audio proves real time; otherwise wait for one more chunk to measure a step.
+            # No step measured yet, and a first chunk slower than its audio: wait for one more
+            # chunk to measure a step.
             first = self.speed.first_chunk_s
-            fast = first is not None and first * self.policy.safety <= chunk
+            fast = first is not None and first * safety <= chunk
             return chunk if fast else 2 * chunk
         remaining = plan.expected_steps - plan.steps
         if remaining < 0:  # longer than expected: assume a quarter more again, at least 1 step
