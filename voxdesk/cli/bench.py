@@ -20,6 +20,8 @@ _SCENARIO_HELP = """scenarios (default: quick; `all` runs every one):
   voice-cache  first chunk with a cloned voice, first use vs cached
   guard        seams and underruns with the real-time guard off and on
   gui          event-loop stalls in the window while speaking, and stop latency
+  busy         first chunk and RTF with 1 and 2 competing CPU-bound processes (the bench
+               starts and stops them), per torch thread count
 
 With a random-weight model (python -m voxdesk.testing.tiny_model DIR [--full-size]) the
 stop head is random: force the length with --min-len N --max-len N."""

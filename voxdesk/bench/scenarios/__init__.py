@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from voxdesk.bench.context import Bench
 from voxdesk.bench.result import ScenarioResult
-from voxdesk.bench.scenarios import comparison, gui, latency, realtime
+from voxdesk.bench.scenarios import busy, comparison, gui, latency, realtime
 
 
 @dataclass(frozen=True)
@@ -28,5 +28,6 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("voice-cache", latency.voice_cache_units, latency.voice_cache),
         Scenario("guard", realtime.guard_units, realtime.guard),
         Scenario("gui", gui.gui_units, gui.gui),
+        Scenario("busy", busy.busy_units, busy.busy),
     )
 }
