@@ -27,6 +27,7 @@ from voxdesk.engine.model import LoadedModel, ModelInfo, load_model, warm_up_aud
 from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
 from voxdesk.engine.speed import SpeedModel, speed_file
+from voxdesk.engine.threads import ThreadTuner
 from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
 from voxdesk.errors import (
     ModelLoadError,
@@ -129,6 +130,7 @@ class SynthesisStream:
                     if self.cancelled:
                         break
                     request = self.request
+                    self._engine.threads.adjust()  # a busy desktop: fewer threads, no spinning
                     if self.planner is not None:  # the real-time guard may lower timesteps
                         params = self.planner.plan_segment(segment, request.params)
                         request = dataclasses.replace(request, params=params)
@@ -169,6 +171,9 @@ class Engine:
         self.acceleration = Acceleration()
         self._warmed = threading.Event()
         self._warmed.set()
+        #: torch's thread count follows the cores other programs leave (voxdesk.engine.threads).
+        self.threads = ThreadTuner()
+        self.threads.enabled &= model.info.device == "cpu"
 
     @classmethod
     def load(

@@ -25,12 +25,19 @@ COMPETITORS = (0, 1, 2)
 RTF_GOAL_ONE_COMPETITOR = 2.2
 
 
-def thread_counts() -> list[int]:
-    """The torch thread count VoxDesk uses, and one thread (which never waits for a sibling)."""
+def thread_counts() -> list[int | None]:
+    """None: VoxDesk's own choice (voxdesk.engine.threads: the cores others leave); then torch's
+    full count and one thread (which never waits for a sibling), fixed."""
     import torch
 
     current = torch.get_num_threads()
-    return sorted({current, 1}, reverse=True)
+    return [None, *sorted({current, 1}, reverse=True)]
+
+
+def _label(threads: int | None) -> str:
+    if threads is None:
+        return "auto threads"
+    return f"{threads} thread{'s' if threads > 1 else ''}"
 
 
 def busy_units(bench: Bench) -> int:
@@ -47,12 +54,16 @@ def busy(bench: Bench) -> ScenarioResult:
         metrics=BUSY_METRICS)
     runs = bench.runs(1)
     original = torch.get_num_threads()
+    tuner = bench.engine.threads
+    tuning = tuner.enabled
     try:
         for threads in thread_counts():
-            torch.set_num_threads(threads)
+            tuner.enabled = tuning and threads is None
+            torch.set_num_threads(threads or original)
+            tuner.threads = threads or original
             idle: dict[str, float] = {}
             for competitors in COMPETITORS:
-                variant = f"{threads} thread{'s' if threads > 1 else ''}, {competitors} busy"
+                variant = f"{_label(threads)}, {competitors} busy"
                 with competing_processes(competitors):
                     for run in range(runs):
                         bench.progress.step(f"busy: {variant} {run + 1}/{runs}")
@@ -64,13 +75,16 @@ def busy(bench: Bench) -> ScenarioResult:
                         sample["first_chunk_vs_idle"] = _ratio(sample["first_chunk_latency"],
                                                                idle.get("first_chunk_latency"))
                         result.samples.append({"variant": variant, "run": run,
-                                               "threads": threads, "competitors": competitors,
-                                               **sample})
+                                               "threads": threads or "auto",
+                                               "threads_used": torch.get_num_threads(),
+                                               "competitors": competitors, **sample})
                         bench.progress.advance()
     finally:
+        tuner.enabled = tuning
         torch.set_num_threads(original)
+        tuner.threads = original
     for threads in thread_counts():
-        name = f"{threads} thread{'s' if threads > 1 else ''}, 1 busy"
+        name = f"{_label(threads)}, 1 busy"
         ratio = result.median(name, "rtf_vs_idle")
         result.ratios[f"{name}: RTF / idle RTF"] = ratio
         if ratio is not None:
