@@ -163,7 +163,7 @@ def test_speed_is_clamped_to_its_steps_and_kept_in_the_settings(controller):
     speeds: list[float] = []
     controller.speedChanged.connect(speeds.append)
     controller.set_speed(1.26)
-    assert controller.speed == pytest.approx(1.25) and controller.settings.speed == 1.25
+    assert controller.speed == pytest.approx(1.25) and controller.settings.playback.speed == 1.25
     controller.set_speed(9)
     controller.set_speed(float("nan"))
     assert speeds == [pytest.approx(1.25), 3.0, 1.0]

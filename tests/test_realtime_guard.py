@@ -201,3 +201,119 @@ def test_guard_turns_stutter_into_pauses_between_sentences(slow_engine, sink_rec
     assert keep.seams <= 1
     used = [p.timesteps for p in keep_guard.plans]
     assert used[0] == 10 and all(3 <= t < 10 for t in used[1:]), used
+
+
+# -- first sound at once: what a fresh process knows, and what the first chunk says ------------
+
+
+def first_sentence(guard, first_chunk_s, step_s=None, steps=8):
+    """Feed the first sentence of an utterance; returns chunks released per chunk generated."""
+    segment = sentence(0)
+    guard.plan_segment(segment, SynthesisParams(min_len=6, max_len=8))
+    released = []
+    for i in range(steps):
+        chunk = AudioChunk(np.zeros(CHUNK, np.float32), segment, i)
+        guard.on_chunk(chunk, first_chunk_s if i == 0 else step_s, CHUNK_S)
+        released.append(len(guard.admit(chunk)))
+    return released
+
+
+def remembered(tmp_path, step_s):
+    """A SpeedModel as a fresh process finds it: read back from the file an earlier run saved."""
+    earlier = SpeedModel()
+    earlier.attach(tmp_path / "speed.json")
+    for _ in range(5):
+        earlier.observe_step(10, step_s)
+    earlier.observe_first_chunk(step_s * 1.5)
+    earlier.save()
+    fresh = SpeedModel()
+    assert fresh.attach(tmp_path / "speed.json") and fresh.remembered
+    return fresh
+
+
+def test_a_model_known_fast_from_an_earlier_run_is_heard_from_its_first_chunk(tmp_path):
+    # The first chunk itself is slow here (a long prefill): only the remembered steps say "fast".
+    guard = RealtimeGuard(speed=remembered(tmp_path, 0.04))
+    assert first_sentence(guard, first_chunk_s=0.4, step_s=0.04) == [1] * 8
+    assert guard.plans[0].held_s == 0
+
+
+def test_a_first_chunk_faster_than_its_audio_is_heard_at_once_even_with_slow_old_figures(
+        tmp_path):
+    # Figures from a busier moment say "slow"; the first chunk says the model keeps up now.
+    guard = RealtimeGuard(speed=remembered(tmp_path, 0.32))
+    assert first_sentence(guard, first_chunk_s=0.05, step_s=0.04) == [1] * 8
+
+
+def test_nothing_known_and_a_fast_first_chunk_is_heard_at_once():
+    assert first_sentence(RealtimeGuard(), first_chunk_s=0.06, step_s=0.04) == [1] * 8
+
+
+@pytest.mark.parametrize("known", [False, True])
+def test_a_slow_model_is_still_held_from_a_cold_start(tmp_path, known):
+    speed = remembered(tmp_path, 0.32) if known else SpeedModel()
+    guard = RealtimeGuard(speed=speed)
+    released = first_sentence(guard, first_chunk_s=0.45, step_s=0.32)
+    held = next(i for i, n in enumerate(released) if n) + 1
+    ratio = 0.32 * guard.policy.safety / CHUNK_S
+    assert held >= release_point(8, ratio) > 1  # never less than a gapless start needs
+    assert sum(released) == 8
+
+
+def test_speed_figures_survive_a_restart_and_damage_is_ignored(tmp_path):
+    path = tmp_path / "speed" / "model.json"
+    speed = SpeedModel()
+    speed.attach(path)
+    speed.save()  # nothing measured: nothing written
+    assert not path.exists()
+    speed.observe_step(10, 0.5)
+    speed.observe_step(4, 0.3)
+    speed.observe_sentence(40, 2.8)
+    speed.save()
+    again = SpeedModel()
+    assert again.attach(path)
+    assert again.step_s(10) == 0.5 and again.step_s(7) == speed.step_s(7)
+    assert again.seconds_per_weight == speed.seconds_per_weight
+    assert not list(path.parent.glob("*.tmp"))  # written atomically: no leftovers
+    for damage in ("{not json", '{"format": 1, "step_s": {"10": -1}}', "[]",
+                   '{"format": 1, "step_s": {"10": NaN}, "jitter_s": {}, "chunk_s": 0.16, '
+                   '"seconds_per_weight": 0.07}', '{"format": 99}'):
+        path.write_text(damage)
+        damaged = SpeedModel()
+        assert not damaged.attach(path) and not damaged.measured
+        damaged.observe_step(10, 0.2)
+        damaged.save()  # the damaged file is replaced by good figures
+        assert SpeedModel().attach(path)
+
+
+def test_saving_speed_figures_never_fails_speech(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    speed = SpeedModel()
+    speed.attach(blocker / "speed.json")  # its folder is a file: cannot be written
+    speed.observe_step(10, 0.2)
+    speed.save()  # logs, does not raise
+
+
+def test_a_fresh_engine_starts_from_the_figures_the_last_run_left(tiny_model_dir, tmp_path,
+                                                                  sink_recorder):
+    from voxdesk.engine import Engine
+
+    first = Engine.load(str(tiny_model_dir), device="cpu", remember_speed=False)
+    assert first.wait_until_warm(120)
+    # The warm-up at load measured a step before any request: a guard knows the speed at once.
+    assert len(first.acceleration.warm_up_steps_s) == 6 and first.speed.knows(10)
+    first.remember_speed(tmp_path)
+    assert not first.speed.remembered  # no earlier run in this folder
+    with sink_recorder():
+        guard = RealtimeGuard(speed=first.speed)
+        speak(first, guard)
+    assert list((tmp_path / "speed").glob("*.json"))
+    learned = first.speed.step_s(10)
+    del first
+
+    second = Engine.load(str(tiny_model_dir), device="cpu", remember_speed=False)
+    assert second.remember_speed(tmp_path) and second.speed.remembered
+    assert second.speed.step_s(10) == pytest.approx(learned)
+    assert second.wait_until_warm(120)
+    assert second.speed.step_s(10) == pytest.approx(learned)  # the warm-up did not replace it

@@ -94,6 +94,15 @@ def _hardware_section() -> list[str]:
     if info.ram_bytes:
         lines.append(f"RAM: {info.ram_bytes / hardware.GIB:.1f} GB")
     lines.append(f"CPU cores: {os.cpu_count()}")
+    lines.append(f"CPU capability: {info.cpu_capability or 'unknown'}, native bfloat16: "
+                 f"{'yes' if info.cpu_bf16 else 'no'}")
+    from voxdesk.models import catalog
+
+    # The rule the model loader applies to the real (bfloat16) checkpoint, and why.
+    entry = catalog.lookup("VoxCPM2")
+    choice = hardware.dtype_choice(info.device, "bfloat16", info,
+                                   entry.approx_size_bytes / 1000**3)
+    lines.append(f"dtype for VoxCPM2 here: {choice.reason}")
     return lines
 
 

@@ -101,6 +101,17 @@ class PlaybackSettings:
 
 
 @dataclass
+class PerformanceSettings:
+    """How the model runs (voxdesk.models.hardware, voxdesk.engine.acceleration); "auto" is
+    VoxDesk's choice for this computer."""
+
+    DTYPES = ("auto", "bfloat16", "float32", "float16")
+    COMPILE_MODES = ("auto", "on", "off")
+    dtype: str = "auto"
+    compile: str = "auto"
+
+
+@dataclass
 class Settings:
     params: SynthesisParams = field(default_factory=SynthesisParams)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
@@ -110,7 +121,7 @@ class Settings:
     desktop: DesktopSettings = field(default_factory=DesktopSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     playback: PlaybackSettings = field(default_factory=PlaybackSettings)
-    speed: float = 1.0  # playback speed of the window's speech (0.5-3)
+    performance: PerformanceSettings = field(default_factory=PerformanceSettings)
 
     @staticmethod
     def path() -> Path:
@@ -193,6 +204,10 @@ def _validated(instance: T) -> T:
         except VoxDeskError:
             log.warning("Ignoring saved speed %r", instance.speed)
             instance.speed = SPEED_DEFAULT
+    if isinstance(instance, PerformanceSettings) and (
+            instance.dtype not in PerformanceSettings.DTYPES
+            or instance.compile not in PerformanceSettings.COMPILE_MODES):
+        return type(instance)()  # type: ignore[return-value]
     return instance
 
 

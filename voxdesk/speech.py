@@ -81,10 +81,10 @@ class Utterance:
         on_chunk: Callable[[AudioChunk], None] | None = None,
         guard: RealtimeGuard | None = None,
     ) -> None:
-        self.stream = engine.synthesize(request)  # validates: bad input fails here, at once
         # With a guard, a sentence that would stutter is held back until it can play through.
+        # (Validates the request: bad input fails here, at once.)
+        self.stream = engine.synthesize(request, planner=guard)
         self.guard = guard
-        self.stream.planner = guard
         self._sentence: int | None = None  # the sentence last written to the player
         self._player = player
         self._sample_rate = engine.sample_rate
@@ -118,6 +118,8 @@ class Utterance:
             player.stop()
             return
         player.end_of_input()
+        if self.guard is not None:  # what this utterance measured, for the next run
+            self.guard.speed.save()
 
     def _play(self, chunk: AudioChunk) -> None:
         if chunk.segment.index != self._sentence:

@@ -18,6 +18,8 @@ from voxdesk.engine.realtime_guard import RealtimeGuard, RealtimePolicy, SpeedMo
 class BenchOptions:
     model: str
     device: str = "auto"
+    dtype: str = "auto"
+    compile: str = "auto"
     runs: int | None = None  # None: each scenario's own default
     audio: bool = True  # play through the real player (False: --no-audio)
     output_device: str | int | None = None
@@ -35,11 +37,12 @@ class Bench:
         self.options = options
         self.progress = progress
         # One speed model for all guards of the run: as in the app, later utterances start
-        # with what earlier ones measured.
-        self.speed = SpeedModel()
+        # with what earlier ones (and earlier runs) measured.
+        self.speed = engine.speed
         self._player: Any = None
         self._tmp = tempfile.TemporaryDirectory(prefix="voxdesk-bench-")
         self._voice = options.voice
+        self.cold_figures = engine.speed.as_dict()  # before any scenario measured anything
 
     def runs(self, default: int) -> int:
         return self.options.runs if self.options.runs is not None else default
@@ -62,6 +65,14 @@ class Bench:
             return None
         assert isinstance(policy, RealtimePolicy)
         return RealtimeGuard(policy, self.speed)
+
+    def cold_speed(self) -> SpeedModel:
+        """What a freshly started VoxDesk knows of this model's speed: the figures its warm-up
+        measured or an earlier run left in the cache folder (a copy: the run's own later
+        measurements are not in it, and it writes nothing)."""
+        speed = SpeedModel()
+        speed.load_dict(self.cold_figures)
+        return speed
 
     def voice(self) -> VoiceReference:
         """The voice to clone: the user's clip, or a synthetic speech-like one."""

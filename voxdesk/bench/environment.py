@@ -63,6 +63,10 @@ def environment(engine: Engine, load_time_s: float) -> dict[str, Any]:
         "device": info.device,
         "device_name": info.device_name,
         "dtype": info.dtype,
+        "dtype_reason": info.dtype_reason,
+        "acceleration": engine.acceleration.describe(),
+        "compiled": engine.acceleration.compiled,
+        "compile_error": engine.acceleration.compile_error,
         "sample_rate": info.sample_rate,
         "load_time_s": load_time_s,
     }

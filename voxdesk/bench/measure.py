@@ -69,8 +69,7 @@ def speak(
     request = SynthesisRequest(text, voice, params or bench.params)
     chunks: list[np.ndarray] = []
     if not (bench.options.audio if player is None else player and bench.options.audio):
-        stream = bench.engine.synthesize(request)
-        stream.planner = guard
+        stream = bench.engine.synthesize(request, planner=guard)
         chunks = [chunk.samples for chunk in stream]
         sample = _synthesis_fields(stream.stats, [c.size for c in chunks])
         sample.update(first_audible_latency=None, underruns=None, seams=None, gap_s=None,
@@ -95,6 +94,10 @@ def speak(
             seams=metrics.seams,
             gap_s=metrics.gap_s,
             playback_time=(finished - stats.requested_at) if play_out and finished else None,
+            # What the guard adds to the first sound (0 would be: heard as soon as it exists).
+            audible_after_chunk_s=None if metrics.first_audible_latency is None
+            or stats.first_chunk_latency is None
+            else metrics.first_audible_latency - stats.first_chunk_latency,
         )
         if utterance.error is not None:
             raise utterance.error

@@ -41,6 +41,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "bytes": ("bytes", "n"),
     "cpu_per_heard_s": ("CPU per s heard", "%"),
     "cpu_per_audio_s": ("CPU per s audio", "%"),
+    "audible_after_chunk_s": ("audible - chunk", "s"),
+    "rtf_vs_idle": ("RTF / idle RTF", "x"),
+    "first_chunk_vs_idle": ("1st chunk / idle", "x"),
 }
 COLUMNS = ("n", "min", "median", "p95", "max")
 
@@ -66,6 +69,15 @@ def table(environment: dict[str, Any], results: list[ScenarioResult]) -> str:
         f"parameters, {env['dtype']}) on {env['device_name']} [{env['device']}], "
         f"loaded in {env['load_time_s']:.1f} s",
     ]
+    if env.get("dtype_reason"):
+        lines.append(f"dtype rule: {env['dtype_reason']}")
+    if env.get("acceleration"):
+        lines.append(f"model: {env['acceleration']}")
+    cold = env.get("first_generation_s"), env.get("later_generation_s")
+    if None not in cold:
+        lines.append(f"first generation after loading {cold[0]:.2f} s, the next one "
+                     f"{cold[1]:.2f} s (the same {env.get('warm_up_chunks')} chunks): the "
+                     f"warm-up at load pays the difference")
     if env.get("load_average") and env.get("cpu_count"):
         start, end = env["load_average"][0], (env.get("load_average_end") or [None])[0]
         threads = env.get("torch_threads") or 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, TextIO
@@ -41,6 +42,19 @@ def _warm_up(bench: Bench) -> None:
     raw_streaming(bench, texts.SHORT, params=bench.params.replace(min_len=1, max_len=2))
 
 
+def _cold_cost(engine: Engine) -> dict[str, Any]:
+    """The warm-up at load was the model's first generation: run the same one again to see
+    what being first cost (compilation included, where it is on)."""
+    first = engine.acceleration.warm_up_steps_s
+    if not first:
+        return {}
+    with engine._generation_slot(threading.Event()):
+        later = engine._warm_up_generation()
+    return {"first_generation_s": sum(first), "later_generation_s": sum(later),
+            "warm_up_chunks": len(first), "first_generation_chunks_s": first,
+            "later_generation_chunks_s": later, "warm_up_s": engine.acceleration.warm_up_s}
+
+
 def settings(options: BenchOptions, scenarios: list[str]) -> dict[str, Any]:
     values = dataclasses.asdict(options)
     values["voice"] = None if options.voice is None else {
@@ -65,13 +79,17 @@ def run_bench(
 
     print(f"Loading {options.model}...", file=sys.stderr, flush=True)
     started = time.monotonic()
-    engine = Engine.load(options.model, options.device)
+    engine = Engine.load(options.model, options.device, dtype=options.dtype,
+                         compile=options.compile)
     load_time = time.monotonic() - started
+    engine.wait_until_warm()  # its first generation (and compilation): timed, compared below
     from voxdesk.bench.environment import environment, load_average
 
     env = environment(engine, load_time)
+    env.update(_cold_cost(engine))
     print(f"Ready: {env['model_id']} on {env['device_name']} ({env['dtype']}) in "
-          f"{load_time:.1f} s.", file=sys.stderr, flush=True)
+          f"{load_time:.1f} s; {env['acceleration']}.\ndtype rule: {env['dtype_reason']}",
+          file=sys.stderr, flush=True)
 
     progress = Progress(1, enabled=show_progress)
     bench = Bench(engine, options, progress)

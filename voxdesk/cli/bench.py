@@ -20,6 +20,8 @@ _SCENARIO_HELP = """scenarios (default: quick; `all` runs every one):
   voice-cache  first chunk with a cloned voice, first use vs cached
   guard        seams and underruns with the real-time guard off and on
   gui          event-loop stalls in the window while speaking, and stop latency
+  busy         first chunk and RTF with 1 and 2 competing CPU-bound processes (the bench
+               starts and stops them), per torch thread count
   server       the seed's HTTP comparison against `voxdesk serve` (started on a free local
                port, or --url): first byte / first audio / total, streaming vs complete file,
                default and cloned voice, /v1/audio/speech and the WebSocket. Runs on its own.
@@ -93,9 +95,12 @@ def run(args: argparse.Namespace) -> int:
     params = SynthesisParams(cfg_value=args.cfg, inference_timesteps=args.steps,
                              min_len=args.min_len, max_len=args.max_len,
                              seed=args.seed).validate()
+    from voxdesk.cli.options import performance_options
+
+    dtype, compile_mode = performance_options(args)
     options = BenchOptions(
-        model=args.model, device=args.device, runs=args.runs, audio=not args.no_audio,
-        output_device=args.output_device, params=params, voice=voice,
+        model=args.model, device=args.device, dtype=dtype, compile=compile_mode, runs=args.runs,
+        audio=not args.no_audio, output_device=args.output_device, params=params, voice=voice,
         policy=policy_from_args(args), repeat_texts=repeat_texts,
     )
     names = resolve_scenarios(args.scenarios)

@@ -25,6 +25,14 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
                        f"{DEFAULT_MODEL})")
     group.add_argument("--device", default="auto", metavar="DEV",
                        help="auto (CUDA, then MPS, then CPU), cuda, cuda:1, mps or cpu")
+    group.add_argument("--dtype", choices=("auto", "bfloat16", "float32", "float16"),
+                       default=None,
+                       help="number format of the weights (default: the setting, else auto: "
+                       "bfloat16 where the GPU or CPU computes it natively, else float32 if "
+                       "it fits in memory)")
+    group.add_argument("--compile", choices=("auto", "on", "off"), default=None,
+                       help="compile the model's per-step modules with torch.compile (default: "
+                       "the setting, else auto: on CUDA when triton is installed)")
 
 
 def add_synthesis_options(parser: argparse.ArgumentParser) -> None:
@@ -221,14 +229,32 @@ def ensure_model(spec: str) -> None:
     download_with_progress(spec)
 
 
+def performance_options(args: argparse.Namespace) -> tuple[str, str]:
+    """(dtype, compile): the options given, else the saved settings."""
+    dtype, compile_mode = getattr(args, "dtype", None), getattr(args, "compile", None)
+    if dtype is None or compile_mode is None:
+        from voxdesk.settings import Settings
+
+        saved = Settings.load().performance
+        dtype = dtype or saved.dtype
+        compile_mode = compile_mode or saved.compile
+    return dtype, compile_mode
+
+
 def load_engine(args: argparse.Namespace) -> Engine:
     spec = model_spec(args)
     ensure_model(spec)
+    dtype, compile_mode = performance_options(args)
     print(f"Loading {spec}...", file=sys.stderr, flush=True)
-    engine = Engine.load(spec, args.device, denoiser=bool(getattr(args, "denoise", False)))
+    engine = Engine.load(spec, args.device, denoiser=bool(getattr(args, "denoise", False)),
+                         dtype=dtype, compile=compile_mode)
     engine.use_disk_prompt_cache()  # a saved voice is encoded once, not on every command
+    # The first generation after loading is slow (and compiles, where that is on): it runs now,
+    # so that the first sentence is not the one that pays.
+    engine.wait_until_warm()
     info = engine.info
-    print(f"Ready: {info.model_id} on {info.device_name} ({info.dtype}).", file=sys.stderr)
+    print(f"Ready: {info.model_id} on {info.device_name} ({info.dtype}; "
+          f"{engine.acceleration.describe()}).", file=sys.stderr)
     return engine
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from voxdesk.engine.realtime_guard import DEFAULT_MIN_STEPS, RealtimeGuard, RealtimePolicy
+from voxdesk.engine.speed import SpeedModel
 from voxdesk.errors import InvalidRequestError
 
 
@@ -32,6 +33,10 @@ def policy_from_args(args: argparse.Namespace) -> RealtimePolicy | None:
     return RealtimePolicy(keep_real_time=args.keep_real_time, min_steps=args.min_steps)
 
 
-def guard_from_args(args: argparse.Namespace) -> RealtimeGuard | None:
+def guard_from_args(args: argparse.Namespace, speed: SpeedModel | None = None
+                    ) -> RealtimeGuard | None:
+    """The guard the options ask for, learning into ``speed`` (the engine's: ``Engine.speed``)."""
     policy = policy_from_args(args)
-    return None if policy is None else RealtimeGuard(policy)
+    if policy is None:
+        return None
+    return RealtimeGuard(policy) if speed is None else RealtimeGuard(policy, speed)

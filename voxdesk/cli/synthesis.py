@@ -173,10 +173,11 @@ def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest],
           on_sentence: Callable[[int, Segment], None] | None = None) -> int:
     """Speak each request in turn with one loaded model and one output stream.
     ``on_sentence(request number, segment)`` is called as each sentence starts playing."""
-    guard = guard_from_args(args)
+    guard_from_args(args)  # bad options fail before the model loads
     player = Player(device=args.output_device, prebuffer_s=args.prebuffer,
                     speed=speed_from_args(args))
     engine = load_engine(args)
+    guard = guard_from_args(args, engine.speed)  # starts from what earlier runs measured
     try:
         for number, request in enumerate(requests):
             utterance = Utterance(engine, player, request, guard=guard).start()

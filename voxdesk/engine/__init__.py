@@ -1,6 +1,12 @@
 """The synthesis engine: VoxCPM loading, text segmentation, cancellable streaming. No Qt here."""
 
-from voxdesk.engine.engine import AudioChunk, Engine, SynthesisStats, SynthesisStream
+from voxdesk.engine.engine import (
+    AudioChunk,
+    Engine,
+    StreamPlanner,
+    SynthesisStats,
+    SynthesisStream,
+)
 from voxdesk.engine.model import DEFAULT_MODEL, ModelInfo
 from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import Segment, split_text
@@ -11,6 +17,7 @@ __all__ = [
     "Engine",
     "ModelInfo",
     "Segment",
+    "StreamPlanner",
     "SynthesisParams",
     "SynthesisRequest",
     "SynthesisStats",

@@ -18,10 +18,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from voxdesk.engine.acceleration import WARM_UP_STEPS, WARM_UP_TEXT, Acceleration, warm_up
 from voxdesk.engine.continuity import Continuity, SpokenSentence
 from voxdesk.engine.house_voice import (
     HOUSE_MAX_STEPS,
@@ -41,6 +42,8 @@ from voxdesk.engine.model import (
 )
 from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
+from voxdesk.engine.speed import SpeedModel, speed_file
+from voxdesk.engine.threads import ThreadTuner
 from voxdesk.engine.typography import normalize_typography
 from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
 from voxdesk.errors import (
@@ -53,9 +56,6 @@ from voxdesk.errors import (
     VoxDeskError,
 )
 
-if TYPE_CHECKING:
-    from voxdesk.engine.realtime_guard import StreamPlanner
-
 log = logging.getLogger(__name__)
 
 DENOISER_ID = "denoiser"  # its name in voxdesk.models' catalogue (ZipEnhancer, from ModelScope)
@@ -66,6 +66,16 @@ class AudioChunk:
     samples: np.ndarray  # float32, mono, at the model's sample rate
     segment: Segment  # the sentence this audio belongs to
     index: int  # chunk number within the stream
+
+
+class StreamPlanner(Protocol):
+    """What a stream calls, if given one, around every sentence and model step (the real-time
+    guard, voxdesk.engine.realtime_guard, is one): it may change a sentence's parameters and
+    sees how long each step took."""
+
+    def plan_segment(self, segment: Segment, params: SynthesisParams) -> SynthesisParams: ...
+
+    def on_chunk(self, chunk: AudioChunk, generation_s: float, audio_s: float) -> None: ...
 
 
 @dataclass
@@ -109,14 +119,15 @@ class SynthesisStream:
     ``cancel()`` may be called from any thread: generation stops before the next model step.
     """
 
-    def __init__(self, engine: Engine, request: SynthesisRequest) -> None:
+    def __init__(self, engine: Engine, request: SynthesisRequest,
+                 planner: StreamPlanner | None = None) -> None:
         self._engine = engine
         self.request = request.validate()
         self.segments = split_text(request.text, engine.max_segment_weight)
         self.stats = SynthesisStats(sample_rate=engine.sample_rate, segments=len(self.segments))
         self._cancelled = threading.Event()
-        #: Set before iterating to see every sentence and step (voxdesk.engine.realtime_guard).
-        self.planner: StreamPlanner | None = None
+        #: Sees every sentence and step (see StreamPlanner); set before iterating.
+        self.planner = planner
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -154,6 +165,7 @@ class SynthesisStream:
                     if self.cancelled:
                         break
                     request = self.request
+                    self._engine.threads.adjust()  # a busy desktop: fewer threads, no spinning
                     if self.planner is not None:  # the real-time guard may lower timesteps
                         params = self.planner.plan_segment(segment, request.params)
                         request = dataclasses.replace(request, params=params)
@@ -208,6 +220,14 @@ class Engine:
         self._house: tuple[tuple[int, int] | None, HouseVoiceFile] | None = None
         self.house_max_steps = HOUSE_MAX_STEPS
         self._warmup = warm_up_audio_loading()
+        #: How fast this model is here: every real-time guard of this engine learns into it.
+        self.speed = SpeedModel()
+        self.acceleration = Acceleration()
+        self._warmed = threading.Event()
+        self._warmed.set()
+        #: torch's thread count follows the cores other programs leave (voxdesk.engine.threads).
+        self.threads = ThreadTuner()
+        self.threads.enabled &= model.info.device == "cpu"
 
     @classmethod
     def load(
@@ -215,17 +235,88 @@ class Engine:
         model: str | None = None,
         device: str | None = None,
         denoiser: bool = False,
-        optimize: bool = False,
         allow_download: bool = True,
+        dtype: str = "auto",
+        compile: str = "auto",
+        warm_up: bool = True,
+        remember_speed: bool = True,
     ) -> Engine:
+        """Load ``model``; ``dtype`` and ``compile`` ("auto", "on", "off") override VoxDesk's
+        rules. With ``warm_up`` the model's first, slow generation (and compilation) runs at
+        once on a background thread that holds the model: requests wait for it, nothing else
+        does (:meth:`wait_until_warm`). ``remember_speed``: keep the step times measured in
+        the cache folder, for the next run's real-time guard."""
         from voxdesk.engine.model import DEFAULT_MODEL
 
         # voxcpm's own load_denoiser would fetch the denoiser from ModelScope behind our back;
         # VoxDesk loads the copy `voxdesk models download denoiser` put in its model folder.
-        engine = cls(load_model(model or DEFAULT_MODEL, device, False, optimize, allow_download))
+        engine = cls(load_model(model or DEFAULT_MODEL, device, False, allow_download, dtype))
         if denoiser:
             engine._denoiser()
+        if remember_speed:
+            engine.remember_speed()
+        engine.acceleration.compile_mode = compile
+        if warm_up:
+            engine.start_warm_up(compile)
         return engine
+
+    def remember_speed(self, directory: str | os.PathLike[str] | None = None) -> bool:
+        """Read (and from now on keep) the step times of earlier runs of this model on this
+        device, in ``directory`` (default: the cache folder). Returns whether there were any."""
+        from pathlib import Path
+
+        import torch
+
+        from voxdesk import paths
+
+        root = Path(directory) if directory is not None else paths.cache_dir()
+        info = self.info
+        path = speed_file(root, model_fingerprint(info), info.device, info.device_name,
+                          torch.get_num_threads())
+        return self.speed.attach(path)
+
+    def start_warm_up(self, compile: str = "auto") -> threading.Thread:
+        """Compile (see voxdesk.engine.acceleration) and run one short generation in the
+        background, holding the model meanwhile."""
+        self._lock.acquire()  # taken here, so no request can slip in before the warm-up
+        self._warmed.clear()
+
+        def work() -> None:
+            try:
+                self.acceleration = warm_up(self._model.tts, self.info.device, compile,
+                                            self._warm_up_generation)
+                self._learn_from_warm_up(self.acceleration.warm_up_steps_s)
+            finally:
+                self._lock.release()
+                self._warmed.set()
+
+        thread = threading.Thread(target=work, name="voxdesk-model-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def wait_until_warm(self, timeout: float | None = None) -> bool:
+        return self._warmed.wait(timeout)
+
+    def _warm_up_generation(self) -> list[float]:
+        params = SynthesisParams(min_len=WARM_UP_STEPS, max_len=WARM_UP_STEPS)
+        request = SynthesisRequest(WARM_UP_TEXT, None, params)
+        times: list[float] = []
+        last = time.monotonic()
+        for _ in self._generate_segment(WARM_UP_TEXT, None, request):
+            now = time.monotonic()
+            times.append(now - last)
+            last = now
+        return times
+
+    def _learn_from_warm_up(self, chunk_times: list[float]) -> None:
+        """Give the guard a step time before the first utterance, unless an earlier run left
+        one: the warm-up's first steps still carry one-off costs, so only its last ones count
+        (pessimistic if anything: a guard that holds a little long loses no words)."""
+        timesteps = SynthesisParams().inference_timesteps
+        if self.speed.knows(timesteps) or len(chunk_times) < 3:
+            return
+        for seconds in chunk_times[len(chunk_times) // 2:]:
+            self.speed.observe_step(timesteps, seconds)
 
     @property
     def info(self) -> ModelInfo:
@@ -239,9 +330,11 @@ class Engine:
     def busy(self) -> bool:
         return self._lock.locked()
 
-    def synthesize(self, request: SynthesisRequest) -> SynthesisStream:
-        """Validate ``request`` and return its (not yet started) stream."""
-        return SynthesisStream(self, request)
+    def synthesize(self, request: SynthesisRequest,
+                   planner: StreamPlanner | None = None) -> SynthesisStream:
+        """Validate ``request`` and return its (not yet started) stream; ``planner`` (e.g. the
+        real-time guard) is called around every sentence and model step."""
+        return SynthesisStream(self, request, planner)
 
     def use_disk_prompt_cache(self, directory: str | os.PathLike[str] | None = None) -> None:
         """Keep encoded voices on disk too (default: the cache folder), in a folder per model,

@@ -34,6 +34,7 @@ class ModelInfo:
     device_name: str  # "NVIDIA H100 80GB HBM3", "CPU", ...
     dtype: str
     sample_rate: int
+    dtype_reason: str = ""  # why this dtype (voxdesk.models.hardware.dtype_choice)
 
     @property
     def supports_reference_only(self) -> bool:
@@ -137,25 +138,25 @@ def _silence_progress_bars() -> None:
 _dtype_lock = threading.Lock()
 
 
+def _weights_gb(path: Path) -> float | None:
+    return sum(f.stat().st_size for f in path.glob("*.safetensors")) / 1000**3 or None
+
+
 @contextlib.contextmanager
-def _dtype_rule(path: Path, device: str | None) -> Iterator[None]:
-    """Load in the dtype :func:`voxdesk.models.hardware.runtime_dtype` picks.
+def _dtype_rule(path: Path, requested: str, chosen: list[Any]) -> Iterator[None]:
+    """Load in the dtype :func:`voxdesk.models.hardware.dtype_choice` picks (``requested``:
+    the user's override, or "auto"); the choice made is appended to ``chosen``.
 
-    voxcpm keeps the checkpoint's bfloat16 on every CUDA GPU, including those before Ampere
-    that only emulate it (slowly); there VoxDesk loads float32, or float16 if float32 does not
-    fit. Everywhere else voxcpm's own choice stands and nothing is patched.
+    voxcpm keeps the checkpoint's dtype (bfloat16) on CPUs and CUDA GPUs alike, including those
+    that only emulate it (slowly): its ``pick_runtime_dtype`` is replaced for the load.
     """
-    from voxdesk.models import hardware
-
-    info = hardware.detect()
-    wants_cuda = device in (None, "", "auto") or str(device).startswith("cuda")
-    if not (info.device == "cuda" and not info.native_bf16 and wants_cuda):
-        yield
-        return
     import voxcpm.model.voxcpm
     import voxcpm.model.voxcpm2
 
-    weights_gb = sum(f.stat().st_size for f in path.glob("*.safetensors")) / 1000**3 or None
+    from voxdesk.models import hardware
+
+    info = hardware.detect()
+    weights_gb = _weights_gb(path)
     modules = [m for m in (voxcpm.model.voxcpm, voxcpm.model.voxcpm2)
                if hasattr(m, "pick_runtime_dtype")]
     with _dtype_lock:
@@ -164,8 +165,14 @@ def _dtype_rule(path: Path, device: str | None) -> Iterator[None]:
             original = originals[module]
 
             def pick(dev: str, configured: str, _original: Any = original) -> str:
-                chosen = _original(dev, configured)
-                return hardware.runtime_dtype(str(dev), chosen, info, weights_gb)
+                if str(dev).startswith("mps") and requested == "auto":
+                    choice = hardware.DtypeChoice(_original(dev, configured),
+                                                  "voxcpm's rule for Apple GPUs")
+                else:
+                    choice = hardware.dtype_choice(str(dev), str(configured), info, weights_gb,
+                                                   requested)
+                chosen.append(choice)
+                return choice.dtype
 
             module.pick_runtime_dtype = pick
         try:
@@ -179,10 +186,16 @@ def load_model(
     spec: str = DEFAULT_MODEL,
     device: str | None = None,
     load_denoiser: bool = False,
-    optimize: bool = False,
     allow_download: bool = True,
+    dtype: str = "auto",
 ) -> LoadedModel:
-    """Load a VoxCPM model. ``device`` None or "auto" picks CUDA, then MPS, then CPU."""
+    """Load a VoxCPM model. ``device`` None or "auto" picks CUDA, then MPS, then CPU; ``dtype``
+    "auto" follows voxdesk.models.hardware's rule, anything else overrides it. (Compilation and
+    warm-up are the engine's: voxdesk.engine.acceleration.)"""
+    from voxdesk.models.hardware import DTYPES
+
+    if dtype not in DTYPES:
+        raise ModelLoadError(f"Unknown dtype {dtype!r}.", f"Choose one of {', '.join(DTYPES)}.")
     path = resolve_model_dir(spec, allow_download)
     try:
         from voxcpm import VoxCPM
@@ -191,13 +204,14 @@ def load_model(
     except ImportError as exc:
         raise ModelLoadError(f"The voxcpm package cannot be imported ({exc}).",
                              "Reinstall VoxDesk with its dependencies.") from exc
+    chosen: list[Any] = []
     try:
         with contextlib.redirect_stdout(_LogWriter()), contextlib.redirect_stderr(_LogWriter()), \
-                _dtype_rule(path, device):
+                _dtype_rule(path, dtype, chosen):
             model = VoxCPM.from_pretrained(
                 str(path),
                 load_denoiser=load_denoiser,
-                optimize=optimize,
+                optimize=False,  # VoxDesk compiles itself, with a fallback (acceleration.py)
                 device=None if device in (None, "", "auto") else device,
             )
     except VoxDeskError:
@@ -219,8 +233,10 @@ def load_model(
         device_name=_device_name(str(tts.device)),
         dtype=str(tts.config.dtype),
         sample_rate=int(tts.sample_rate),
+        dtype_reason=chosen[-1].reason if chosen else "",
     )
-    log.info("Loaded %s on %s (%s, %s)", spec, info.device_name, info.dtype, info.sample_rate)
+    log.info("Loaded %s on %s (%s: %s; %s Hz)", spec, info.device_name, info.dtype,
+             info.dtype_reason, info.sample_rate)
     return LoadedModel(model, info)
 
 

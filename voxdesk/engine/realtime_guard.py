@@ -5,7 +5,9 @@ short pre-buffer is enough. On a CPU or a slow GPU a step takes longer than the 
 (real-time factor above 1), and playing chunks as they come stutters word by word: a chunk of
 sound, then a gap while the next step runs. The guard prevents that:
 
-* it measures every model step as it goes (seconds per step, for each ``inference_timesteps``);
+* it measures every model step as it goes (seconds per step, for each ``inference_timesteps``),
+  starting from what earlier utterances and runs measured (``Engine.speed``,
+  voxdesk.engine.speed), so a model known to be fast is heard from its first chunk;
 * before a sentence plays, it predicts whether the sentence would run dry and, if so, holds the
   sentence back until enough of it is buffered to play it to its end without a gap: one pause
   between sentences instead of gaps inside them;
@@ -13,7 +15,8 @@ sound, then a gap while the next step runs. The guard prevents that:
   the user's floor, when the measured speed says the requested value cannot keep up.
 
 No Qt and no audio device here. The engine calls :meth:`RealtimeGuard.plan_segment` and
-:meth:`RealtimeGuard.on_chunk` (``SynthesisStream.planner``); :class:`voxdesk.speech.Utterance`
+:meth:`RealtimeGuard.on_chunk` (``engine.synthesize(request, planner=guard)``);
+:class:`voxdesk.speech.Utterance`
 asks :meth:`RealtimeGuard.admit` which chunks may go to the player now and keeps the player's
 refill target at :meth:`RealtimeGuard.needed_buffer_s`.
 """
@@ -22,32 +25,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from voxdesk.engine.engine import AudioChunk
+from voxdesk.engine.engine import AudioChunk, StreamPlanner
 from voxdesk.engine.request import SynthesisParams
 from voxdesk.engine.segmentation import Segment, text_weight
+from voxdesk.engine.speed import (
+    FIXED_SHARE,
+    PRIOR_CHUNK_S,
+    PRIOR_SECONDS_PER_WEIGHT,
+    SpeedModel,
+)
+
+__all__ = ["DEFAULT_MIN_STEPS", "FIXED_SHARE", "PRIOR_CHUNK_S", "PRIOR_SECONDS_PER_WEIGHT",
+           "RealtimeGuard", "RealtimePolicy", "SentencePlan", "SpeedModel", "StreamPlanner",
+           "chunks_to_buffer"]
 
 #: Default floor for ``inference_timesteps`` when keeping real time.
 DEFAULT_MIN_STEPS = 4
-#: Share of a step's time that does not scale with ``inference_timesteps`` (the language model
-#: and the audio decoder; the rest is the diffusion solver). Measured on full-size VoxCPM2 on a
-#: CPU: RTF 10.2 at 10 timesteps, 5.6 at 4, so a step is ~25 % fixed + 75 % x timesteps/10.
-#: Only used until two different timestep values have been measured.
-FIXED_SHARE = 0.25
-#: Spoken seconds per unit of text weight (a Latin letter; a CJK character weighs 3) before any
-#: sentence has been measured: ~14 letters per second.
-PRIOR_SECONDS_PER_WEIGHT = 0.07
-#: VoxCPM2's audio per step, until the first chunk says otherwise.
-PRIOR_CHUNK_S = 0.16
-
-
-class StreamPlanner(Protocol):
-    """What ``SynthesisStream`` calls, if given one, around every sentence and model step."""
-
-    def plan_segment(self, segment: Segment, params: SynthesisParams) -> SynthesisParams: ...
-
-    def on_chunk(self, chunk: AudioChunk, generation_s: float, audio_s: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -65,69 +59,6 @@ class RealtimePolicy:
     def __post_init__(self) -> None:
         if self.min_steps < 1:
             raise ValueError("min_steps must be at least 1")
-
-
-class SpeedModel:
-    """Seconds per model step, learned as it goes, and how long sentences come out.
-
-    Keep one per loaded model and pass it to every utterance's guard, so the second utterance
-    starts with what the first one measured.
-    """
-
-    def __init__(self, alpha: float = 0.3) -> None:
-        self.alpha = alpha  # weight of the newest sample in the moving averages
-        self._step_s: dict[int, float] = {}  # moving average, per timesteps value
-        self._jitter: dict[int, float] = {}  # moving mean absolute deviation from it
-        self.first_chunk_s: float | None = None  # prefill + first step of a sentence
-        self.chunk_s = PRIOR_CHUNK_S
-        self.seconds_per_weight = PRIOR_SECONDS_PER_WEIGHT
-
-    def _average(self, old: float | None, new: float) -> float:
-        return new if old is None else old + self.alpha * (new - old)
-
-    def observe_step(self, timesteps: int, seconds: float) -> None:
-        mean = self._step_s.get(timesteps)
-        if mean is not None:
-            self._jitter[timesteps] = self._average(self._jitter.get(timesteps, 0.0),
-                                                    abs(seconds - mean))
-        self._step_s[timesteps] = self._average(mean, seconds)
-
-    def observe_first_chunk(self, seconds: float) -> None:
-        self.first_chunk_s = self._average(self.first_chunk_s, seconds)
-
-    def observe_sentence(self, weight: int, audio_s: float) -> None:
-        if weight > 0:
-            self.seconds_per_weight = self._average(self.seconds_per_weight, audio_s / weight)
-
-    @property
-    def measured(self) -> bool:
-        return bool(self._step_s)
-
-    def step_s(self, timesteps: int) -> float | None:
-        """Predicted seconds per step at ``timesteps``; None before any step was measured."""
-        known = self._step_s
-        if timesteps in known:
-            return known[timesteps]
-        if len(known) >= 2:  # least-squares line through the measured points
-            xs, ys = list(known), list(known.values())
-            mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
-            var = sum((x - mean_x) ** 2 for x in xs)
-            slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / var
-            if slope > 0:
-                return max(mean_y + slope * (timesteps - mean_x), 0.1 * min(ys))
-        if known:  # one point (or a nonsensical fit): scale it with the prior split
-            n0, s0 = min(known.items(), key=lambda item: abs(item[0] - timesteps))
-            return s0 * (FIXED_SHARE + (1 - FIXED_SHARE) * timesteps / n0)
-        return None
-
-    def jitter_s(self, timesteps: int) -> float:
-        """Typical deviation of one step from :meth:`step_s` (relative jitter carried over to
-        timestep values not measured yet)."""
-        if timesteps in self._jitter:
-            return self._jitter[timesteps]
-        relative = [self._jitter[n] / self._step_s[n] for n in self._jitter if self._step_s[n]]
-        predicted = self.step_s(timesteps)
-        return max(relative) * predicted if relative and predicted else 0.0
 
 
 def chunks_to_buffer(remaining: float, ratio: float) -> float:
@@ -153,6 +84,7 @@ class SentencePlan:
     predicted_ratio: float | None  # step time / chunk duration, None before any measurement
     steps: int = 0  # chunks generated
     held_s: float = 0.0  # audio held back before the sentence was let through to the player
+    first_chunk_s: float | None = None  # the model's time for this sentence's first chunk
     learned: bool = field(default=False, repr=False)
 
 
@@ -198,6 +130,7 @@ class RealtimeGuard:
             self._rate = chunk.samples.size / audio_s
         if plan.steps == 1:  # includes the prompt prefill: not a plain step
             self.speed.observe_first_chunk(generation_s)
+            plan.first_chunk_s = generation_s
         else:
             self.speed.observe_step(plan.timesteps, generation_s)
 
@@ -236,12 +169,20 @@ class RealtimeGuard:
         if not self.plans:
             return chunk
         plan = self.plans[-1]
+        # At a faster playback speed the audio is used up sooner (see _ratio).
+        safety = self.policy.safety * self.playback_speed
+        if plan.steps == 1 and plan.first_chunk_s is not None \
+                and plan.first_chunk_s * safety <= chunk:
+            # This sentence's first chunk (prefill + one step) came faster than its audio: the
+            # model keeps up right now, whatever older figures say (they may come from a busier
+            # moment or from the warm-up's one-off costs). Heard at once.
+            return chunk
         ratio = self._ratio(plan.timesteps)
         if ratio is None:
-            # No step measured yet. A first chunk (prefill + one step) already faster than its
-            # audio proves real time; otherwise wait for one more chunk to measure a step.
+            # No step measured yet, and a first chunk slower than its audio: wait for one more
+            # chunk to measure a step.
             first = self.speed.first_chunk_s
-            fast = first is not None and first * self.policy.safety * self.playback_speed <= chunk
+            fast = first is not None and first * safety <= chunk
             return chunk if fast else 2 * chunk
         remaining = plan.expected_steps - plan.steps
         if remaining < 0:  # longer than expected: assume a quarter more again, at least 1 step

@@ -121,7 +121,7 @@ class SpeechController(QObject):
         self._reading: _Reading | None = None
         self._segments: tuple[Segment, ...] = ()
         self._heard = -1
-        self.speed = clamp_speed(settings.speed)
+        self.speed = clamp_speed(settings.playback.speed)
 
         self.tasks = TaskRunner(self)
         self.speech = SpeechWorker(settings.output_device, realtime=settings.playback.policy())
@@ -188,8 +188,12 @@ class SpeechController(QObject):
         self.model_spec = model
         self._set_model(State.LOADING)
 
+        performance = self.settings.performance  # dtype and compilation overrides
+
         def load() -> Engine:
-            engine = Engine.load(model, device or None)
+            # Returns before the warm-up generation is done: the window is usable meanwhile.
+            engine = Engine.load(model, device or None, dtype=performance.dtype,
+                                 compile=performance.compile)
             engine.use_disk_prompt_cache()  # saved voices stay encoded across restarts
             return engine
 
@@ -304,7 +308,7 @@ class SpeechController(QObject):
         if abs(speed - self.speed) < 1e-9:
             return
         self.speed = speed
-        self.settings.speed = speed
+        self.settings.playback.speed = speed
         self.speech.set_speed(speed)
         self.speedChanged.emit(speed)
         self.settingsChanged.emit()

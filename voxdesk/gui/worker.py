@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ from voxdesk.audio.export import AtomicAudioWriter
 from voxdesk.audio.player import Player, PlayerState
 from voxdesk.audio.tempo import validate_speed
 from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStream
-from voxdesk.engine.realtime_guard import RealtimeGuard, RealtimePolicy, SpeedModel
+from voxdesk.engine.realtime_guard import RealtimeGuard, RealtimePolicy
 from voxdesk.engine.voice_prompt import check_clip
 from voxdesk.errors import ReferenceAudioError
 from voxdesk.gui.errors import describe
@@ -57,8 +56,6 @@ class SpeechWorker(QObject):
         self._prebuffer_s = prebuffer_s
         self._speed = speed  # the player's, heard within 200 ms when changed while speaking
         self._realtime = realtime  # None: play every chunk at once (no guard)
-        # What the guard learns of a model's speed carries over to its next utterance.
-        self._speeds: weakref.WeakKeyDictionary[Engine, SpeedModel] = weakref.WeakKeyDictionary()
         self._player: Player | None = None
         self._utterance: Utterance | None = None
         self._lock = threading.Lock()
@@ -124,8 +121,8 @@ class SpeechWorker(QObject):
     def _guard(self, engine: Engine) -> RealtimeGuard | None:
         if self._realtime is None:
             return None
-        speed = self._speeds.setdefault(engine, SpeedModel())
-        return RealtimeGuard(self._realtime, speed)
+        # What the guard learns of a model's speed carries over to its next utterance (and run).
+        return RealtimeGuard(self._realtime, engine.speed)
 
     def speak(self, engine: Engine, request: SynthesisRequest, epoch: int) -> None:
         if epoch != self._epoch:  # stopped before it began

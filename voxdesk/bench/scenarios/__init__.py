@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from voxdesk.bench.context import Bench
 from voxdesk.bench.result import ScenarioResult
 from voxdesk.bench.scenarios import (
+    busy,
     comparison,
     documents,
     export,
@@ -43,5 +44,6 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("export", export.export_units, export.export),
         Scenario("speed", speed.speed_units, speed.speed),
         Scenario("document", documents.document_units, documents.document),
+        Scenario("busy", busy.busy_units, busy.busy),
     )
 }

@@ -1,0 +1,45 @@
+"""torch's thread count on a busy desktop (voxdesk.engine.threads): real competing processes."""
+
+import os
+import sys
+import time
+
+import pytest
+
+from voxdesk.bench.competitors import competing_processes
+from voxdesk.engine.threads import ThreadTuner, free_cores
+
+
+def test_free_cores_subtracts_this_process_from_the_machines_use():
+    # 2 cores, 100 jiffies each elapsed: the machine was busy 150, 100 of them ours.
+    assert free_cores(2, busy=150, total=200, own=100) == pytest.approx(1.5)
+    assert free_cores(2, busy=200, total=200, own=0) == 0  # others took everything
+    assert free_cores(2, busy=50, total=200, own=80) == 2  # never more than the cores
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) > 4,
+                    reason="reads /proc; keeping every core busy is only cheap on a small machine")
+def test_other_programs_on_every_core_leave_one_torch_thread(monkeypatch):
+    import torch
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("VOXDESK_THREADS", raising=False)
+    before = torch.get_num_threads()
+    tuner = ThreadTuner(max_threads=max(2, before), cores=os.cpu_count())
+    try:
+        with competing_processes(os.cpu_count() or 1, max_seconds=30):
+            time.sleep(0.1)
+            tuner.adjust()  # start a window while they run
+            time.sleep(0.6)
+            assert tuner.adjust() == 1 and torch.get_num_threads() == 1
+    finally:
+        tuner.reset()
+        torch.set_num_threads(before)
+
+
+def test_a_thread_count_the_user_fixed_is_left_alone(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    tuner = ThreadTuner(max_threads=2)
+    assert not tuner.enabled
+    time.sleep(0.4)
+    assert tuner.adjust() == 2
