@@ -13,6 +13,7 @@ speaks (else the model's own voice), as with ``voxdesk speak``.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -25,14 +26,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxdesk import __version__
 from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceReference
-from voxdesk.engine.request import MAX_TEXT_CHARS
 from voxdesk.engine.voice_prompt import check_clip
 from voxdesk.errors import ReferenceAudioError, VoxDeskError
-from voxdesk.server import websocket
-from voxdesk.server.bridge import stream_chunks
+from voxdesk.server import docs, uploads, websocket
+from voxdesk.server.access import AccessGuard
+from voxdesk.server.bridge import ClientGone, collect_chunks, stream_chunks
+from voxdesk.server.errors import error_body
 from voxdesk.server.service import (
     DEFAULT_PARAMS,
     KEY_HINT,
@@ -50,11 +53,15 @@ from voxdesk.voices.store import VoiceStore
 
 __all__ = ["ServerLimits", "create_app"]  # ServerLimits: from its old home too
 
+log = logging.getLogger(__name__)
+
 
 # Form fields of the original API, with the ranges SynthesisParams accepts. (Module level:
 # FastAPI resolves these annotations by name.)
-Text = Annotated[str, Form(max_length=MAX_TEXT_CHARS * 4)]
-Cfg = Annotated[float, Form(ge=0.1, le=10.0)]
+# No length limit here: the body limit bounds it, and build_request says the server's own limit.
+# An empty text is not "missing": it gets the engine's "There is no text to speak".
+Text = Annotated[str, Form()]
+Cfg = Annotated[float, Form(ge=0.1, le=10.0, allow_inf_nan=False)]
 Steps = Annotated[int, Form(ge=1, le=100)]
 MinLen = Annotated[int, Form(ge=1, le=4096)]
 MaxLen = Annotated[int, Form(ge=1, le=8192)]
@@ -90,7 +97,7 @@ class SpeechRequest(BaseModel):
     no such control); a ``speed`` other than 1 is refused rather than silently ignored."""
 
     model: str = "voxcpm"
-    input: str = Field(min_length=1, max_length=MAX_TEXT_CHARS * 4)
+    input: str = ""  # too long or empty: build_request says so, with this server's limit
     voice: str | VoiceId = "default"
     instructions: str | None = None
     response_format: Literal["wav", "pcm", "flac"] = "wav"
@@ -107,25 +114,28 @@ OPENAI_VOICES = {"default", "alloy", "ash", "ballad", "coral", "echo", "fable", 
 
 def error_response(request: Request, status: int, message: str, hint: str = "",
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    """``{"error": message, "hint": hint}``; under /v1/ "error" is OpenAI's object instead,
-    because OpenAI's clients show only ``error.message`` (a plain string shows as nothing)."""
-    error: str | dict[str, Any] = message
-    if request.url.path.startswith("/v1/"):
-        kind = "invalid_request_error" if status < 500 else "server_error"
-        error = {"message": message, "type": kind, "param": None, "code": None}
-    return JSONResponse({"error": error, "hint": hint}, status, headers)
+    """The API's error shape (voxdesk.server.errors)."""
+    return JSONResponse(error_body(request.url.path, status, message, hint), status, headers)
 
 
 def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: str | None = None,
-               cors_origins: tuple[str, ...] = ()) -> FastAPI:
+               cors_origins: tuple[str, ...] = (), listen_host: str = "127.0.0.1") -> FastAPI:
     app = FastAPI(title="VoxDesk", version=__version__,
-                  description="Local text-to-speech with VoxCPM, streamed as it is generated.")
+                  description="Local text-to-speech with VoxCPM, streamed as it is generated.",
+                  docs_url=None, redoc_url=None,  # /docs from local files: voxdesk.server.docs
+                  form_limits=uploads.form_limits(limits))  # type: ignore[arg-type]
     service = SpeechService(engine, limits)
     admission = service.admission
     app.state.engine, app.state.admission = engine, admission
+    # Host, origin and key are checked before anything is read, the body's size while it is;
+    # CORS outside, so that an allowed page can read a refusal too.
+    app.add_middleware(uploads.BodyLimit, limits=limits)
+    app.add_middleware(AccessGuard, listen_host=listen_host, cors_origins=cors_origins,
+                       api_key=api_key)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["*"])
+    docs.register(app)
 
     def authorised(request: Request) -> None:
         if not key_matches(api_key, bearer(request.headers.get("authorization"))):
@@ -137,9 +147,18 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
     async def http_error(request: Request, exc: HttpError) -> JSONResponse:
         return error_response(request, exc.status, exc.message, exc.hint, exc.headers)
 
+    @app.exception_handler(ClientGone)
+    async def client_gone(request: Request, exc: ClientGone) -> Response:
+        return Response(status_code=499)  # nobody is there to read it
+
     @app.exception_handler(VoxDeskError)
     async def voxdesk_error(request: Request, exc: VoxDeskError) -> JSONResponse:
         return error_response(request, status_for(exc), exc.message, exc.hint)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def starlette_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status, message, hint = uploads.explain_http_exception(exc, limits)
+        return error_response(request, status, message, hint, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -173,13 +192,18 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         return {"X-Sample-Rate": str(engine.sample_rate), "X-Channels": "1",
                 "X-Audio-Format": fmt, "Cache-Control": "no-store"}
 
+    def others_waiting() -> bool:
+        return admission.admitted > 1
+
     async def streamed(request: SynthesisRequest, fmt: str, folder: Path | None
                        ) -> AsyncIterator[bytes]:
         try:
             if fmt == "wav":
                 yield wav_header(engine.sample_rate)
-            async for samples in stream_chunks(engine.synthesize(request)):
+            async for samples in stream_chunks(engine.synthesize(request), others_waiting):
                 yield pcm16(samples)
+        except VoxDeskError as exc:  # the status is sent: all that can be done is to end early
+            log.warning("Streamed synthesis ended early: %s", exc)
         finally:
             admission.leave()
             if folder is not None:
@@ -226,6 +250,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
 
     @app.post("/api/tts", dependencies=[Auth], summary="Speech as one complete WAV file")
     async def tts(
+        http: Request,
         text: Text,
         params: FormParams,
         prompt_audio: Upload = None,
@@ -235,7 +260,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         request, folder = await form_request(text, prompt_audio, prompt_text, params, voice)
         service.admit()
         try:
-            samples = await collect(request)
+            samples = await collect(request, http)
         finally:
             admission.leave()
             if folder is not None:
@@ -243,14 +268,16 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         return Response(complete_wav(samples, engine.sample_rate), media_type="audio/wav",
                         headers=audio_headers("wav"))
 
-    async def collect(request: SynthesisRequest) -> np.ndarray:
-        parts = [samples async for samples in stream_chunks(engine.synthesize(request))]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    async def collect(request: SynthesisRequest, http: Request) -> np.ndarray:
+        """All the audio, for routes that answer with a complete file: stops before the next
+        model step if the client goes away meanwhile (ClientGone)."""
+        return await collect_chunks(stream_chunks(engine.synthesize(request), others_waiting),
+                                    http.is_disconnected)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
         info = engine.info
-        return {"status": "ok", "model_loaded": True, "model_id": info.model_id,
+        return {"status": "ok", "model_loaded": True, "model_id": public_model_id(info.model_id),
                 "device": info.device, "device_name": info.device_name,
                 "sample_rate": info.sample_rate, "version": __version__,
                 "busy": engine.busy, "queued": admission.admitted}
@@ -270,7 +297,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
 
     @app.post("/v1/audio/speech", dependencies=[Auth],
               summary="OpenAI-compatible speech (OpenAI voice names: the default voice)")
-    async def openai_speech(body: SpeechRequest) -> Response:
+    async def openai_speech(body: SpeechRequest, http: Request) -> Response:
         if body.speed != 1.0:
             raise HttpError(422, f"speed {body.speed} is not supported: VoxCPM speaks at its own "
                             "pace.", "Leave speed at 1.0.")
@@ -280,7 +307,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         service.admit()
         if body.response_format == "flac":
             try:
-                samples = await collect(request)
+                samples = await collect(request, http)
             finally:
                 admission.leave()
             return Response(flac(samples, engine.sample_rate), media_type="audio/flac",
@@ -297,3 +324,11 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
 
     websocket.register(app, service, api_key, cors_origins)
     return app
+
+
+def public_model_id(model_id: str) -> str:
+    """A model's id without the local folder it was loaded from (that is nobody's business)."""
+    path = Path(model_id).expanduser()
+    if path.is_absolute() or path.exists():
+        return Path(model_id).name
+    return model_id

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from voxdesk.engine import SynthesisParams, SynthesisRequest, SynthesisStream
 from voxdesk.errors import VoxDeskError
+from voxdesk.server.access import origin_allowed
 from voxdesk.server.bridge import stream_chunks
 from voxdesk.server.service import (
     DEFAULT_PARAMS,
@@ -99,7 +100,8 @@ def register(app: FastAPI, service: SpeechService, api_key: str | None,
     async def ws_tts(websocket: WebSocket) -> None:
         await websocket.accept()
         origin = websocket.headers.get("origin")
-        if origin is not None and origin not in cors_origins and "*" not in cors_origins:
+        if origin is not None and not origin_allowed(origin, websocket.headers.get("host", ""),
+                                                     websocket.url.scheme, cors_origins):
             await _refuse(websocket, f"Web pages from {origin} may not use this server.",
                           "Start the server with --cors-origin for that page.")
             return
@@ -195,7 +197,7 @@ class Session:
                              "format": "pcm_s16le", "sentences": len(stream.segments)})
             generation.started = True  # stream_chunks starts the model thread at once
             first = True  # (not stats.chunks: the model thread may be a chunk ahead)
-            async for samples in stream_chunks(stream):
+            async for samples in stream_chunks(stream, self.others_waiting):
                 await self.send(pcm16(samples))
                 if first:
                     first = False
@@ -209,6 +211,9 @@ class Session:
         except Exception as exc:  # a bug must not take the connection down with it
             log.exception("WebSocket synthesis failed")
             await self.error(request_id, f"Synthesis failed: {exc}.", "")
+
+    def others_waiting(self) -> bool:
+        return self.service.admission.admitted > 1
 
     async def stop(self, notify: bool = True) -> None:
         """Cancel the generation in progress and wait until the model has really stopped."""
