@@ -24,7 +24,7 @@ from voxdesk.errors import SynthesisError, VoxDeskError
 log = logging.getLogger(__name__)
 
 _END = object()
-AHEAD_CHUNKS = 8  # model steps generated ahead of what the client has taken
+AHEAD_CHUNKS = 2  # model steps generated ahead of what the client has taken
 STALL_TIMEOUT_S = 30.0
 STALL_WHILE_OTHERS_WAIT_S = 1.0
 
