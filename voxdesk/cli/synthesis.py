@@ -12,6 +12,7 @@ from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
 from voxdesk.cli.options import add_synthesis_options, load_engine, print_stats, request_from_args
 from voxdesk.cli.realtime import add_realtime_options, guard_from_args
 from voxdesk.engine import SynthesisRequest
+from voxdesk.errors import as_voxdesk_error
 from voxdesk.speech import Utterance, UtteranceMetrics
 
 
@@ -84,8 +85,11 @@ def run_export(args: argparse.Namespace) -> int:
     engine = load_engine(args)
     stream = engine.synthesize(request)
     with AtomicAudioWriter(args.output, engine.sample_rate, args.format) as writer:
-        for chunk in stream:
-            writer.write(chunk.samples)
+        try:
+            for chunk in stream:
+                writer.write(chunk.samples)
+        except Exception as exc:  # a library's failure: a message, not a traceback
+            raise as_voxdesk_error(exc) from exc
     result = writer.result()
     print(f"Wrote {result.path} ({result.duration:.2f} s).", file=sys.stderr)
     if args.stats:

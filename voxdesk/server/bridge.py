@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import numpy as np
 
 from voxdesk.engine import SynthesisStream
-from voxdesk.errors import SynthesisError, VoxDeskError
+from voxdesk.errors import as_voxdesk_error
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +106,8 @@ async def stream_chunks(stream: SynthesisStream,
                     break  # leaving the loop closes the stream, which frees the model
             else:
                 hand_over(_END)
-        except VoxDeskError as exc:  # handed to the consumer, raised there
-            hand_over(exc)
-        except Exception as exc:
-            log.exception("Synthesis failed")
-            hand_over(SynthesisError(f"Synthesis failed: {exc}.",
-                                     "See `voxdesk diagnostics` for the details."))
+        except Exception as exc:  # handed to the consumer, raised there
+            hand_over(as_voxdesk_error(exc))
         except BaseException as exc:
             hand_over(exc)
 
