@@ -122,8 +122,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
                cors_origins: tuple[str, ...] = (), listen_host: str = "127.0.0.1") -> FastAPI:
     app = FastAPI(title="VoxDesk", version=__version__,
                   description="Local text-to-speech with VoxCPM, streamed as it is generated.",
-                  docs_url=None, redoc_url=None,  # /docs from local files: voxdesk.server.docs
-                  form_limits=uploads.form_limits(limits))  # type: ignore[arg-type]
+                  docs_url=None, redoc_url=None)  # /docs from local files: voxdesk.server.docs
     service = SpeechService(engine, limits)
     admission = service.admission
     app.state.engine, app.state.admission = engine, admission

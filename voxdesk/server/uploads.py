@@ -33,11 +33,6 @@ def max_body_bytes(limits: ServerLimits) -> int:
     return limits.max_upload_bytes + text_field_bytes(limits)
 
 
-def form_limits(limits: ServerLimits) -> dict[str, int]:
-    """Starlette's multipart limits (a text field would otherwise be capped at 1 MB)."""
-    return {"max_part_size": text_field_bytes(limits), "max_fields": 32, "max_files": 1}
-
-
 def too_large(limits: ServerLimits) -> tuple[str, str]:
     """The message and hint for a body past :func:`max_body_bytes`."""
     return ("The request is too large for this server.",
@@ -51,7 +46,7 @@ def explain_http_exception(exc: HTTPException, limits: ServerLimits
     detail = str(exc.detail)
     if exc.status_code == 413:
         return (413, *too_large(limits))
-    if detail.startswith("Field exceeded maximum size"):  # one form field past max_part_size
+    if detail.startswith("Field exceeded maximum size"):  # Starlette's 1 MB per form field
         return (413, "A form field is too large.",
                 f"The text may have at most {limits.max_text_chars:,} characters.")
     if detail.startswith("Too many"):
