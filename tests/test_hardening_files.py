@@ -174,7 +174,7 @@ def tiny_disk(tmp_path):
     except (OSError, subprocess.SubprocessError):
         pytest.skip("mounting a tmpfs is not permitted here")
     yield mount
-    subprocess.run(["umount", "-l", str(mount)], capture_output=True, timeout=10)
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True, timeout=10, check=False)
 
 
 def test_a_full_disk_says_it_is_full_and_how_much_is_needed(tiny_disk):
@@ -254,12 +254,12 @@ def test_a_huge_number_in_settings_gives_defaults_for_it_alone(data_dir):
 
     Settings.path().parent.mkdir(parents=True, exist_ok=True)
     Settings.path().write_text(
-        '{"params": {"cfg_value": %d}, "output_device": "Speakers", '
-        '"playback": {"min_steps": %d}, "window": {"geometry": "AAAA"}}' % (BIG, BIG))
+        f'{{"params": {{"cfg_value": {BIG}}}, "output_device": "Speakers", '
+        f'"playback": {{"min_steps": {BIG}}}, "window": {{"geometry": "AAAA"}}}}')
     settings = Settings.load()
     assert settings.params.cfg_value == 2.0 and settings.output_device == "Speakers"
     assert settings.window.geometry == "AAAA"
-    Settings.path().write_text('{"params": {"seed": %d, "cfg_value": 1e400}}' % BIG)
+    Settings.path().write_text(f'{{"params": {{"seed": {BIG}, "cfg_value": 1e400}}}}')
     assert Settings.load().params == Settings().params
 
 
@@ -281,7 +281,7 @@ def test_the_window_starts_with_a_huge_number_in_settings(data_dir, qtbot):
     from voxdesk.settings import Settings
 
     Settings.path().parent.mkdir(parents=True, exist_ok=True)
-    Settings.path().write_text('{"params": {"cfg_value": %d, "seed": %d}}' % (BIG, BIG))
+    Settings.path().write_text(f'{{"params": {{"cfg_value": {BIG}, "seed": {BIG}}}}}')
     window = MainWindow(Settings.load())
     qtbot.addWidget(window)
     window.show()

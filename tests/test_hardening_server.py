@@ -161,7 +161,7 @@ def stream_upload(port: int, headers: dict[str, str], total: int, chunked: bool 
                f'--{boundary}\r\nContent-Disposition: form-data; name="prompt_audio"; '
                f'filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n').encode()
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-    head = [f"POST /api/tts HTTP/1.1", f"Host: 127.0.0.1:{port}",
+    head = ["POST /api/tts HTTP/1.1", f"Host: 127.0.0.1:{port}",
             f"Content-Type: multipart/form-data; boundary={boundary}"]
     head.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}")
     head += [f"{k}: {v}" for k, v in headers.items()]

@@ -17,7 +17,6 @@ from voxdesk.engine.realtime_guard import RealtimeGuard
 from voxdesk.errors import VoxDeskError, as_voxdesk_error
 
 
-
 @dataclass(frozen=True)
 class UtteranceMetrics:
     """What a person (and the benchmark) wants to know about one utterance. Times in seconds."""
@@ -109,7 +108,7 @@ class Utterance:
                     self._on_chunk(chunk)
             for ready in self.guard.finish() if self.guard is not None else ():
                 self._play(ready)
-        except Exception as exc:  # any failure ends the utterance with a message, never a hang
+        except Exception as exc:  # noqa: BLE001 - any failure ends the utterance with a message, never a hang
             self.error = as_voxdesk_error(exc)
             self.stream.cancel()
             player.stop()

@@ -122,7 +122,7 @@ def current_umask() -> int:
 
 def remove_stale_partials(folder: Path) -> list[Path]:
     """Delete temporary export files in ``folder`` whose writing process no longer exists."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

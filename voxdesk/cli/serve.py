@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _number(kind: type[int] | type[float], low: float, high: float
+def _number(kind: type[int | float], low: float, high: float
             ) -> Callable[[str], int | float]:
     """An argparse type: a number of ``kind`` from ``low`` to ``high`` (argparse then says
     what is wrong with the option instead of a traceback, or a server refusing everything)."""

@@ -92,10 +92,10 @@ class AccessGuard:
     def refusal(self, scope: Scope, headers: Headers) -> tuple[int, str, str] | None:
         authority = headers.get("host", "")
         if not self.hosts.allows(host_name(authority)):
-            return (403, f"This server does not answer to the host name "
-                    f"{host_name(authority) or authority!r}.",
-                    "Use http://127.0.0.1 or localhost (a web page may have pointed its own "
-                    "name at this computer).")
+            return (403, (f"This server does not answer to the host name "
+                          f"{host_name(authority) or authority!r}."),
+                    ("Use http://127.0.0.1 or localhost (a web page may have pointed its own "
+                     "name at this computer)."))
         origin = headers.get("origin")
         # (The WebSocket answers a foreign origin itself, in its own protocol: websocket.py.)
         if origin is not None and scope["type"] == "http" and \

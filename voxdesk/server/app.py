@@ -157,7 +157,8 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
     @app.exception_handler(StarletteHTTPException)
     async def starlette_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         status, message, hint = uploads.explain_http_exception(exc, limits)
-        return error_response(request, status, message, hint, exc.headers)
+        return error_response(request, status, message, hint,
+                              dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -106,9 +106,9 @@ async def stream_chunks(stream: SynthesisStream,
                     break  # leaving the loop closes the stream, which frees the model
             else:
                 hand_over(_END)
-        except Exception as exc:  # handed to the consumer, raised there
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
             hand_over(as_voxdesk_error(exc))
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - (KeyboardInterrupt...) raised there too
             hand_over(exc)
 
     thread = threading.Thread(target=produce, name="voxdesk-http-synthesis", daemon=True)

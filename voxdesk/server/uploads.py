@@ -35,9 +35,9 @@ def max_body_bytes(limits: ServerLimits) -> int:
 
 def too_large(limits: ServerLimits) -> tuple[str, str]:
     """The message and hint for a body past :func:`max_body_bytes`."""
-    return ("The request is too large for this server.",
-            f"Send at most {limits.max_text_chars:,} characters of text and an audio clip of "
+    hint = (f"Send at most {limits.max_text_chars:,} characters of text and an audio clip of "
             f"at most {_mb(limits.max_upload_bytes)}.")
+    return "The request is too large for this server.", hint
 
 
 def explain_http_exception(exc: HTTPException, limits: ServerLimits
@@ -47,8 +47,8 @@ def explain_http_exception(exc: HTTPException, limits: ServerLimits
     if exc.status_code == 413:
         return (413, *too_large(limits))
     if detail.startswith("Field exceeded maximum size"):  # Starlette's 1 MB per form field
-        return (413, "A form field is too large.",
-                f"The text may have at most {limits.max_text_chars:,} characters.")
+        return 413, "A form field is too large.", \
+            f"The text may have at most {limits.max_text_chars:,} characters."
     if detail.startswith("Too many"):
         return 400, f"The form has too many fields or files ({detail})", "Send one form."
     return exc.status_code, detail.rstrip(".") + ".", ""
