@@ -63,3 +63,17 @@ class ExportError(VoxDeskError):
 
 class SynthesisError(VoxDeskError):
     """The model failed while generating audio for a reason not covered above."""
+
+
+def as_voxdesk_error(exc: Exception) -> VoxDeskError:
+    """``exc`` if it is a VoxDeskError, else a SynthesisError that says what happened (a bug
+    or a library's failure: the traceback goes to the log, for `voxdesk diagnostics`)."""
+    if isinstance(exc, VoxDeskError):
+        return exc
+    import logging
+
+    logging.getLogger("voxdesk").error("Synthesis failed", exc_info=exc)
+    error = SynthesisError(f"Synthesis failed: {type(exc).__name__}: {exc}",
+                           "See `voxdesk diagnostics` for the details.")
+    error.__cause__ = exc
+    return error

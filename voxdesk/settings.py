@@ -1,8 +1,9 @@
 """The user's settings: one dataclass, saved as JSON under the platform's config folder.
 
 Loading is tolerant: a missing file gives the defaults, and a field that is missing, of the wrong
-type or out of range falls back to its default without losing the others. (A file that is not
-JSON at all is kept aside as ``settings.json.bad`` rather than silently overwritten.) Saving is
+type or out of range (10^400 included) falls back to its default without losing the others. (A
+file that is not JSON at all is kept aside as ``settings.json.bad`` - or ``.bad.2``, ``.bad.3``
+... beside an earlier one - rather than silently overwritten.) Saving is
 atomic, so a crash never leaves a half-written file.
 
 To add a setting, add a field with a default to :class:`Settings` (or to one of its groups): a
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
 import types
 import typing
@@ -138,7 +140,12 @@ class Settings:
             log.warning("Settings file %s is unreadable (%s); using defaults", path, exc)
             _keep_aside(path)
             return cls()
-        return from_dict(cls, data)
+        try:
+            return from_dict(cls, data)
+        except Exception:  # noqa: BLE001 - a file that breaks the window must not do so twice
+            log.warning("Settings file %s cannot be used; using defaults", path, exc_info=True)
+            _keep_aside(path)
+            return cls()
 
     def save(self, path: Path | None = None) -> None:
         path = path or self.path()
@@ -149,11 +156,26 @@ class Settings:
                                "Check that the folder is writable.") from exc
 
 
-def _keep_aside(path: Path) -> None:
-    try:
-        os.replace(path, path.with_name(path.name + ".bad"))
-    except OSError:
-        pass
+def _keep_aside(path: Path) -> Path | None:
+    """Move ``path`` to the first free name of settings.json.bad, settings.json.bad.2, ...:
+    an earlier backup (maybe the one holding the user's real settings) is never replaced."""
+    for number in range(1, 1000):
+        backup = path.with_name(path.name + (".bad" if number == 1 else f".bad.{number}"))
+        if backup.exists():
+            continue
+        try:
+            os.link(path, backup)  # fails if the name was taken meanwhile: never overwrites
+            os.unlink(path)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (FAT...): the name was free a moment ago
+            try:
+                os.replace(path, backup)
+            except OSError:
+                return None
+        log.warning("The unusable settings file was kept as %s", backup)
+        return backup
+    return None
 
 
 def to_dict(value: Any) -> dict[str, Any]:
@@ -227,8 +249,13 @@ def _coerce(value: Any, hint: Any) -> tuple[bool, Any]:
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool), value
     if hint is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return ok, float(value) if ok else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False, None
+        try:
+            number = float(value)  # a 400-digit integer would raise OverflowError
+        except OverflowError:
+            return False, None
+        return math.isfinite(number), number
     if hint is str:
         return isinstance(value, str), value
     if hint in (list, dict) or origin in (list, dict):

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from voxdesk.audio.player import Player, PlayerState
 from voxdesk.engine import AudioChunk, Engine, SynthesisRequest, SynthesisStats
 from voxdesk.engine.realtime_guard import RealtimeGuard
-from voxdesk.errors import VoxDeskError
+from voxdesk.errors import VoxDeskError, as_voxdesk_error
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ class Utterance:
                     self._on_chunk(chunk)
             for ready in self.guard.finish() if self.guard is not None else ():
                 self._play(ready)
-        except VoxDeskError as exc:
-            self.error = exc
+        except Exception as exc:  # noqa: BLE001 - any failure ends the utterance with a message, never a hang
+            self.error = as_voxdesk_error(exc)
             self.stream.cancel()
             player.stop()
             return

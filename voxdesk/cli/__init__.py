@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -32,6 +33,30 @@ COMMAND_MODULES = [
 ]
 
 EXIT_INTERRUPTED = 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: stopped like Ctrl+C (an export removes its partial file), but the
+    exit status says which signal it was (128 + its number)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_signals() -> None:
+    """`kill` and a closed terminal stop a command as Ctrl+C does: cleanly, not mid-write.
+    (The window and the server install their own handlers.)"""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                signal.signal(getattr(signal, name), stop)
+            except (ValueError, OSError):  # not the main thread (embedded use)
+                pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(debug=args.debug)
     log = logging.getLogger("voxdesk.cli")
     log.info("voxdesk %s: %s", __version__, args.command or "gui")
+    _stop_on_signals()
     try:
         return int(args.func(args) or 0)
     except VoxDeskError as exc:
@@ -67,10 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   extra={"console": args.debug})
         print(f"voxdesk: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         log.info("interrupted")
         print("voxdesk: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return 128 + exc.signum if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception:
         log.critical("unexpected error", exc_info=True, extra={"console": False})
         raise

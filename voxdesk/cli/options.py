@@ -98,6 +98,23 @@ def add_document_options(parser: argparse.ArgumentParser) -> None:
                         help="also read the document's tables, a row at a time")
 
 
+def _read_stdin(limit: int) -> str:
+    """Standard input as UTF-8, strictly: binary data is refused here with a clear message
+    instead of reaching the tokenizer (Python's own decoding would let it through)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # replaced by a text-only stream (tests, embedding)
+        return sys.stdin.read(limit)
+    data = stream.read(limit * 4)  # UTF-8: at most 4 bytes a character
+    if len(data) == limit * 4:
+        data = data[:len(data) - 3]  # never judge a character cut in two by the read limit
+    try:
+        return data.decode("utf-8-sig", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError(
+            f"Standard input is not UTF-8 text (byte {exc.start + 1} is 0x{data[exc.start]:02x}).",
+            "Pipe in plain text; convert other encodings first, e.g. with iconv.") from None
+
+
 def read_text(args: argparse.Namespace) -> str:
     """The text from the argument, standard input (-) or --file."""
     if args.file is not None and args.text is not None:
@@ -109,7 +126,7 @@ def read_text(args: argparse.Namespace) -> str:
         document = open_from_args(args)
         text = document.text(getattr(args, "chapter", None))
     elif args.text == "-":
-        text = sys.stdin.read(limit)
+        text = _read_stdin(limit)
     elif args.text is None:
         raise InvalidRequestError("No text given.", "Pass the text, - for standard input, "
                                   "or --file PATH.")

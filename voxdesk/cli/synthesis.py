@@ -24,7 +24,7 @@ from voxdesk.cli.options import (
 )
 from voxdesk.cli.realtime import add_realtime_options, guard_from_args
 from voxdesk.engine import Segment, SynthesisRequest, SynthesisStream
-from voxdesk.errors import InvalidRequestError
+from voxdesk.errors import InvalidRequestError, as_voxdesk_error
 from voxdesk.speech import Utterance, UtteranceMetrics
 
 if TYPE_CHECKING:
@@ -248,6 +248,9 @@ def run_export(args: argparse.Namespace) -> int:
             # synthesises.
             for stretched in stretch_chunks(samples(), engine.sample_rate, speed):
                 encoder.put(stretched)
+        except Exception as exc:  # a library's failure: a message, not a traceback
+            encoder.abort()
+            raise as_voxdesk_error(exc) from exc
         except BaseException:
             encoder.abort()
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -12,6 +13,9 @@ from voxdesk.errors import EmptyTextError, InvalidRequestError, TextTooLongError
 #: One request's text limit: ~200k characters is several hours of speech. Longer documents are
 #: read in parts (the clipboard reader does that) rather than held by one request.
 MAX_TEXT_CHARS = 200_000
+#: torch.manual_seed takes a 64-bit seed; anything larger fails inside the model's thread.
+MAX_SEED = 2**63 - 1
+_INVALID_CHARACTERS = re.compile("[\ud800-\udfff\x00]")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,10 @@ class SynthesisParams:
                 raise InvalidRequestError(
                     f"{name.replace('_', ' ')} must be between {low} and {high}, not {value}."
                 )
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(
+                self.seed, int) or not 0 <= self.seed <= MAX_SEED):
+            raise InvalidRequestError(f"The seed must be a whole number from 0 to {MAX_SEED}, "
+                                      f"not {_short(self.seed)}.", "Leave it out for a random one.")
         if self.style is not None:
             from voxdesk.voices.design import check_description
 
@@ -125,5 +133,21 @@ class SynthesisRequest:
                 f"{MAX_TEXT_CHARS:,}.",
                 "Split it into parts.",
             )
+        check_characters(self.text)
         self.params.validate()
         return self
+
+
+def check_characters(text: str) -> None:
+    """Refuse what no tokenizer can take: half a UTF-16 pair (a lone surrogate, e.g. from
+    binary data or JSON's "\\ud800") and NUL characters."""
+    bad = _INVALID_CHARACTERS.search(text)
+    if bad is not None:
+        raise InvalidRequestError(
+            f"The text contains an invalid character (U+{ord(bad.group()):04X}) at position "
+            f"{bad.start() + 1}.", "Send plain UTF-8 text.")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-8:]} ({len(text)} digits)"

@@ -48,6 +48,9 @@ def check_clip(path: Path) -> None:
             f"The voice clip {path.name} cannot be read as audio ({exc}).",
             "Use a WAV, FLAC, OGG or MP3 file.",
         ) from exc
+    from voxdesk.voices.audio import check_format
+
+    check_format(rate, data.shape[1], f"The voice clip {path.name}")
     if data.shape[0] < MIN_CLIP_SECONDS * rate:
         raise ReferenceAudioError(
             f"The voice clip {path.name} is too short ({data.shape[0] / rate:.2f} s).",

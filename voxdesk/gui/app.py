@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from voxdesk import models
@@ -43,6 +45,21 @@ def model_to_load(args: argparse.Namespace, settings: Settings) -> str | None:
     return spec if models.local_path(spec) is not None else None
 
 
+def quit_on_signals(app: QApplication) -> None:
+    """Ctrl+C in the terminal, `kill` and a closed terminal quit the window as its Quit does
+    (settings saved, model stopped). Qt's event loop runs no Python code by itself, so a timer
+    lets Python's signal handlers run."""
+    def quit_app(_signum: int, _frame: object) -> None:
+        app.quit()
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), quit_app)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+
+
 def run_app(args: argparse.Namespace) -> int:
     if send_command({"command": "show"}) is not None:
         print("VoxDesk is already running: its window was brought forward.", file=sys.stderr)
@@ -61,6 +78,7 @@ def run_app(args: argparse.Namespace) -> int:
     else:
         # Loading starts once the window is on screen; it runs on the loader thread.
         window.load_model(model, device)
+    quit_on_signals(app)
     code = app.exec()
     desktop.close()
     if not window.shutdown():

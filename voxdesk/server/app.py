@@ -14,6 +14,7 @@ speaks (else the model's own voice), as with ``voxdesk speak``.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -27,17 +28,19 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxdesk import __version__
 from voxdesk.audio.tempo import SPEED_DEFAULT, stretch_async_chunks, validate_speed
 from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceReference
-from voxdesk.engine.request import MAX_TEXT_CHARS
 from voxdesk.engine.voice_prompt import check_clip
 from voxdesk.errors import ReferenceAudioError, VoxDeskError
-from voxdesk.server import websocket
-from voxdesk.server.bridge import stream_chunks
-from voxdesk.server.formats import SSE_MEDIA_TYPE, audio_body, media_type, sse_events
+from voxdesk.server import docs, uploads, websocket
+from voxdesk.server.access import AccessGuard
+from voxdesk.server.bridge import ClientGone, collect_chunks, stream_chunks
 from voxdesk.server.documents import uploaded_text
+from voxdesk.server.errors import error_body
+from voxdesk.server.formats import SSE_MEDIA_TYPE, audio_body, media_type, sse_events
 from voxdesk.server.service import (
     DEFAULT_PARAMS,
     KEY_HINT,
@@ -56,12 +59,16 @@ from voxdesk.voices.store import VoiceStore
 
 __all__ = ["ServerLimits", "create_app"]  # ServerLimits: from its old home too
 
+log = logging.getLogger(__name__)
+
 
 # Form fields of the original API, with the ranges SynthesisParams accepts. (Module level:
 # FastAPI resolves these annotations by name.)
-Text = Annotated[str, Form(max_length=MAX_TEXT_CHARS * 4)]
+# No length limit here: the body limit bounds it, and build_request says the server's own limit.
+# An empty text is not "missing": it gets the engine's "There is no text to speak".
+Text = Annotated[str, Form()]
 Chapter = Annotated[int | None, Form(ge=1, le=100_000)]
-Cfg = Annotated[float, Form(ge=0.1, le=10.0)]
+Cfg = Annotated[float, Form(ge=0.1, le=10.0, allow_inf_nan=False)]
 Steps = Annotated[int, Form(ge=1, le=100)]
 MinLen = Annotated[int, Form(ge=1, le=4096)]
 MaxLen = Annotated[int, Form(ge=1, le=8192)]
@@ -106,7 +113,7 @@ class SpeechRequest(BaseModel):
     refuses the rest rather than silently clamping it."""
 
     model: str = "voxcpm"
-    input: str = Field(min_length=1, max_length=MAX_TEXT_CHARS * 4)
+    input: str = ""  # too long or empty: build_request says so, with this server's limit
     voice: str | VoiceId = "default"
     instructions: str | None = None
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
@@ -123,25 +130,27 @@ OPENAI_VOICES = {"default", "alloy", "ash", "ballad", "coral", "echo", "fable", 
 
 def error_response(request: Request, status: int, message: str, hint: str = "",
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    """``{"error": message, "hint": hint}``; under /v1/ "error" is OpenAI's object instead,
-    because OpenAI's clients show only ``error.message`` (a plain string shows as nothing)."""
-    error: str | dict[str, Any] = message
-    if request.url.path.startswith("/v1/"):
-        kind = "invalid_request_error" if status < 500 else "server_error"
-        error = {"message": message, "type": kind, "param": None, "code": None}
-    return JSONResponse({"error": error, "hint": hint}, status, headers)
+    """The API's error shape (voxdesk.server.errors)."""
+    return JSONResponse(error_body(request.url.path, status, message, hint), status, headers)
 
 
 def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: str | None = None,
-               cors_origins: tuple[str, ...] = ()) -> FastAPI:
+               cors_origins: tuple[str, ...] = (), listen_host: str = "127.0.0.1") -> FastAPI:
     app = FastAPI(title="VoxDesk", version=__version__,
-                  description="Local text-to-speech with VoxCPM, streamed as it is generated.")
+                  description="Local text-to-speech with VoxCPM, streamed as it is generated.",
+                  docs_url=None, redoc_url=None)  # /docs from local files: voxdesk.server.docs
     service = SpeechService(engine, limits)
     admission = service.admission
     app.state.engine, app.state.admission = engine, admission
+    # Host, origin and key are checked before anything is read, the body's size while it is;
+    # CORS outside, so that an allowed page can read a refusal too.
+    app.add_middleware(uploads.BodyLimit, limits=limits)
+    app.add_middleware(AccessGuard, listen_host=listen_host, cors_origins=cors_origins,
+                       api_key=api_key)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["*"])
+    docs.register(app)
 
     def authorised(request: Request) -> None:
         if not key_matches(api_key, bearer(request.headers.get("authorization"))):
@@ -153,9 +162,19 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
     async def http_error(request: Request, exc: HttpError) -> JSONResponse:
         return error_response(request, exc.status, exc.message, exc.hint, exc.headers)
 
+    @app.exception_handler(ClientGone)
+    async def client_gone(request: Request, exc: ClientGone) -> Response:
+        return Response(status_code=499)  # nobody is there to read it
+
     @app.exception_handler(VoxDeskError)
     async def voxdesk_error(request: Request, exc: VoxDeskError) -> JSONResponse:
         return error_response(request, status_for(exc), exc.message, exc.hint)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def starlette_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status, message, hint = uploads.explain_http_exception(exc, limits)
+        return error_response(request, status, message, hint,
+                              dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -189,8 +208,11 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         return {"X-Sample-Rate": str(engine.sample_rate), "X-Channels": "1",
                 "X-Audio-Format": fmt, "Cache-Control": "no-store"}
 
+    def others_waiting() -> bool:
+        return admission.admitted > 1
+
     def audio_of(request: SynthesisRequest, speed: float) -> AsyncIterator[np.ndarray]:
-        return stretch_async_chunks(stream_chunks(engine.synthesize(request)),
+        return stretch_async_chunks(stream_chunks(engine.synthesize(request), others_waiting),
                                     engine.sample_rate, speed)
 
     def streamed(request: SynthesisRequest, fmt: str, slot: RequestSlot, sse: bool = False,
@@ -200,10 +222,12 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
 
         async def body() -> AsyncIterator[bytes]:
             with slot:
-                audio = audio_body(fmt, engine.sample_rate,
-                                   audio_of(request, speed))
-                async for data in sse_events(audio, len(request.text)) if sse else audio:
-                    yield data
+                audio = audio_body(fmt, engine.sample_rate, audio_of(request, speed))
+                try:
+                    async for data in sse_events(audio, len(request.text)) if sse else audio:
+                        yield data
+                except VoxDeskError as exc:  # the status is sent: all we can do is end early
+                    log.warning("Streamed synthesis ended early: %s", exc)
 
         return StreamingResponse(body(), media_type=SSE_MEDIA_TYPE if sse else media_type(fmt),
                                  headers=audio_headers(fmt),
@@ -265,6 +289,7 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
 
     @app.post("/api/tts", dependencies=[Auth], summary="Speech as one complete WAV file")
     async def tts(
+        http: Request,
         params: FormParams,
         text: Text = "",
         prompt_audio: Upload = None,
@@ -278,18 +303,20 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
         request, folder = await form_request(text, prompt_audio, prompt_text, params, voice,
                                              document, chapter)
         with service.slot(folder):
-            samples = await collect(request, speed)
+            samples = await collect(request, http, speed)
         return Response(complete_wav(samples, engine.sample_rate), media_type="audio/wav",
                         headers=audio_headers("wav"))
 
-    async def collect(request: SynthesisRequest, speed: float = SPEED_DEFAULT) -> np.ndarray:
-        parts = [samples async for samples in audio_of(request, speed)]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    async def collect(request: SynthesisRequest, http: Request,
+                      speed: float = SPEED_DEFAULT) -> np.ndarray:
+        """All the audio, for routes that answer with a complete file: stops before the next
+        model step if the client goes away meanwhile (ClientGone)."""
+        return await collect_chunks(audio_of(request, speed), http.is_disconnected)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
         info = engine.info
-        return {"status": "ok", "model_loaded": True, "model_id": info.model_id,
+        return {"status": "ok", "model_loaded": True, "model_id": public_model_id(info.model_id),
                 "device": info.device, "device_name": info.device_name,
                 "dtype": info.dtype, "sample_rate": info.sample_rate, "version": __version__,
                 "busy": engine.busy, "queued": admission.admitted}
@@ -326,3 +353,11 @@ def create_app(engine: Engine, limits: ServerLimits = ServerLimits(), api_key: s
 
     websocket.register(app, service, api_key, cors_origins)
     return app
+
+
+def public_model_id(model_id: str) -> str:
+    """A model's id without the local folder it was loaded from (that is nobody's business)."""
+    path = Path(model_id).expanduser()
+    if path.is_absolute() or path.exists():
+        return Path(model_id).name
+    return model_id

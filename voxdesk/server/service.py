@@ -51,6 +51,11 @@ def status_for(error: VoxDeskError) -> int:
 def describe_problems(errors: Iterable[Mapping[str, Any]], skip: int = 0) -> str:
     """Pydantic's validation errors as one sentence; ``skip`` drops location prefixes such as
     FastAPI's "body"."""
+    errors = list(errors)
+    if any(not e["loc"][skip:] for e in errors):  # the body itself: a list, a string, nothing
+        return 'Invalid request: the body must be a JSON object, e.g. {"input": "Hello."}.'
+    if any(e["type"] == "missing" and e["loc"][-1] in ("text", "input") for e in errors):
+        return "There is no text to speak."  # a form's empty field counts as missing
     problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][skip:])}: {e['msg']}"
                          for e in errors)
     return f"Invalid request: {problems}."

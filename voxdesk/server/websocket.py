@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from voxdesk.audio.tempo import SPEED_DEFAULT, stretch_async_chunks, validate_speed
 from voxdesk.engine import SynthesisParams, SynthesisRequest, SynthesisStream
 from voxdesk.errors import VoxDeskError
+from voxdesk.server.access import origin_allowed
 from voxdesk.server.bridge import stream_chunks
 from voxdesk.server.service import (
     DEFAULT_PARAMS,
@@ -108,7 +109,8 @@ def register(app: FastAPI, service: SpeechService, api_key: str | None,
     async def ws_tts(websocket: WebSocket) -> None:
         await websocket.accept()
         origin = websocket.headers.get("origin")
-        if origin is not None and origin not in cors_origins and "*" not in cors_origins:
+        if origin is not None and not origin_allowed(origin, websocket.headers.get("host", ""),
+                                                     websocket.url.scheme, cors_origins):
             await _refuse(websocket, f"Web pages from {origin} may not use this server.",
                           "Start the server with --cors-origin for that page.")
             return
@@ -208,7 +210,7 @@ class Session:
             generation.started = True  # stream_chunks starts the model thread at once
             first = True  # (not stats.chunks: the model thread may be a chunk ahead)
             rate = self.service.engine.sample_rate
-            async for samples in stretch_async_chunks(stream_chunks(stream), rate,
+            async for samples in stretch_async_chunks(stream_chunks(stream, self.others_waiting), rate,
                                                       generation.speed):
                 await self.send(pcm16(samples))
                 if first:
@@ -223,6 +225,9 @@ class Session:
         except Exception as exc:  # a bug must not take the connection down with it
             log.exception("WebSocket synthesis failed")
             await self.error(request_id, f"Synthesis failed: {exc}.", "")
+
+    def others_waiting(self) -> bool:
+        return self.service.admission.admitted > 1
 
     async def stop(self, notify: bool = True) -> None:
         """Cancel the generation in progress and wait until the model has really stopped."""

@@ -34,6 +34,14 @@ TRIM_MARGIN_S = 0.1  # silence kept around the sound, so onsets and decays are n
 CLIPPED_FRACTION = 0.001  # more than 0.1 % of samples stuck at the rail: audibly distorted
 _CLIP_RUN = 4  # consecutive identical samples at the peak: a flattened (clipped) wave top
 
+#: Below telephone quality a recording holds no voice to clone (and resampling a 1 Hz "clip"
+#: to 16 kHz would make millions of samples from nothing).
+MIN_SOURCE_RATE = 8_000
+MAX_SOURCE_RATE = 768_000
+#: Mono or stereo: a multichannel (surround) file is not a voice recording, and averaging its
+#: channels would mix the voice with whatever the others hold.
+MAX_CHANNELS = 2
+
 _FORMATS_HINT = "Use a WAV, FLAC, OGG or MP3 file of 5 to 20 seconds of clear speech."
 
 
@@ -64,6 +72,7 @@ def prepare_reference(path: Path, rate: int = REFERENCE_RATE) -> PreparedAudio:
         raise _unreadable(path, exc) from exc
     if info.samplerate <= 0 or info.channels <= 0:
         raise _unreadable(path, "no audio stream")
+    check_format(info.samplerate, info.channels, path.name)
     if info.frames > MAX_FILE_SECONDS * info.samplerate:
         raise _too_long(path, info.frames / info.samplerate)
     try:
@@ -80,6 +89,7 @@ def normalise(data: np.ndarray, source_rate: int, label: str,
     if data.ndim == 1:
         data = data[:, None]
     frames, channels = data.shape
+    check_format(source_rate, channels, label)
     if frames == 0:
         raise ReferenceAudioError(f"{label} contains no audio.", _FORMATS_HINT)
     if not np.isfinite(data).all():
@@ -116,6 +126,19 @@ def normalise(data: np.ndarray, source_rate: int, label: str,
     peak = float(np.abs(mono).max())
     mono = mono * (10 ** (PEAK_DBFS / 20) / peak)
     return PreparedAudio(mono.astype(np.float32), rate, int(source_rate), int(channels))
+
+
+def check_format(rate: int, channels: int, label: str) -> None:
+    """Refuse sample rates and channel counts no voice recording has."""
+    if not MIN_SOURCE_RATE <= rate <= MAX_SOURCE_RATE:
+        raise ReferenceAudioError(
+            f"{label} has a sample rate of {rate:,} Hz; a voice recording needs "
+            f"{MIN_SOURCE_RATE // 1000}-{MAX_SOURCE_RATE // 1000} kHz.",
+            "Record again or convert it, e.g. `ffmpeg -i IN -ar 16000 -ac 1 OUT.wav`.")
+    if channels > MAX_CHANNELS:
+        raise ReferenceAudioError(
+            f"{label} has {channels} channels; a voice recording is mono or stereo.",
+            "Mix it down to mono first, e.g. `ffmpeg -i IN -ac 1 OUT.wav`.")
 
 
 def clipped_fraction(data: np.ndarray) -> float:

@@ -8,6 +8,7 @@ defaults instead of making the profile unusable.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from voxdesk.engine.request import SynthesisParams, VoiceReference
+from voxdesk.engine.request import MAX_SEED, SynthesisParams, VoiceReference
 from voxdesk.errors import ReferenceAudioError, VoxDeskError
 from voxdesk.voices.errors import InvalidVoiceNameError
 
@@ -106,8 +107,10 @@ class VoiceProfile:
         size = data.get("audio_bytes", 0)
         duration = data.get("duration", 0.0)
         if not isinstance(sha, str) or not isinstance(size, int) or \
-                not isinstance(duration, (int, float)):
+                not isinstance(duration, (int, float)) or isinstance(duration, bool):
             raise ValueError("its audio checksum is malformed")
+        if _finite(duration) is None or not 0 <= duration <= 24 * 3600:
+            raise ValueError(f"its duration {str(duration)[:20]} is not a number of seconds")
         params, notes = parse_params(data.get("params"))
         profile = cls(
             name=name, folder=folder, transcript=transcript, mode=mode,
@@ -150,16 +153,28 @@ def parse_params(raw: object) -> tuple[SynthesisParams, list[str]]:
 
 def _valid_param(name: str, value: object, default: object) -> bool:
     if name == "seed":
-        return value is None or (isinstance(value, int) and not isinstance(value, bool))
+        return value is None or (isinstance(value, int) and not isinstance(value, bool)
+                                 and 0 <= value <= MAX_SEED)
     if name == "style":
         return value is None or isinstance(value, str)
     if isinstance(default, bool):
         return isinstance(value, bool)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
+    number = _finite(value)  # JSON may hold 1e400 (inf) or a 400-digit integer
+    if number is None:
+        return False
     if isinstance(default, int):
-        return float(value).is_integer()
+        return number.is_integer()
     return True
+
+
+def _finite(value: int | float) -> float | None:
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def check_name(name: str) -> str:
