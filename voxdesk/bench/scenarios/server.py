@@ -180,7 +180,7 @@ def server_environment(health: dict[str, Any], target: Target, started_here: boo
     from voxdesk.bench.environment import _cpu_model, _package_version
 
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "voxdesk": __version__,
         "voxcpm": _package_version("voxcpm"),
         "torch": _package_version("torch"),
@@ -206,8 +206,8 @@ def table(env: dict[str, Any], results: list[ScenarioResult]) -> str:
                if env.get("server_started_by_bench") else "already running")
     lines = [
         f"VoxDesk {env['voxdesk']} server benchmark - voxcpm {env['voxcpm']}, {env['date']}",
-        f"server {env['server_url']} ({started}): model {env.get('model_id')} on "
-        f"{env.get('device_name')} [{env.get('device')}, {env.get('dtype') or '?'}]",
+        (f"server {env['server_url']} ({started}): model {env.get('model_id')} on "
+         f"{env.get('device_name')} [{env.get('device')}, {env.get('dtype') or '?'}]"),
     ]
     loads = env.get("load_average") or []
     if loads:
