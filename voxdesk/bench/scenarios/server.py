@@ -42,7 +42,7 @@ DEFAULT_RUNS = 3
 #: The seed's measurements (VoxCPM v1.0.9's streaming server, on its own GPU machine), from
 #: its README: shared/reference/voxcpm-streaming-api.md. Streaming: first byte; non-streaming:
 #: the complete response.
-SEED_FIGURES = {
+SEED_FIGURES: dict[str, Any] = {
     "machine": "the seed's own GPU machine (VoxCPM v1.0.9 streaming server)",
     "default": {"stream_first_byte": 2.45, "complete_total": 15.23},
     "cloned": {"stream_first_byte": 2.67, "complete_total": 16.12},
