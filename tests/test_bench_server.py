@@ -131,7 +131,7 @@ def test_an_interrupted_bench_stops_its_server(early_model, tmp_path, signum):
     assert alive(pid)
     time.sleep(3)  # some requests under way
     process.send_signal(signum)
-    stdout, stderr = process.communicate(timeout=60)
+    _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0
     assert wait_gone(pid), "the server outlived the interrupted benchmark"
     assert port_closed(url)

@@ -223,8 +223,8 @@ def test_every_control_has_a_name_and_its_own_mnemonic(window, qtbot, hub):
         assert widget.accessibleName(), widget.text()
         assert "&" in widget.text(), widget.text()
         keys.append(widget.text()[widget.text().index("&") + 1].lower())
-    assert len(keys) == len(set(keys)) == 8, keys  # 3 models and 5 buttons
-    for name in ("Download progress", "Download status", "This computer"):
+    assert len(keys) == len(set(keys)) == 10, keys  # 3 models and 7 buttons
+    for name in ("Download progress", "Download status", "This computer", "Speed measurement"):
         assert [w for w in dialog.findChildren(QWidget) if w.accessibleName() == name]
     recommended = [c for c in dialog.choices if "recommended" in c.radio.text()]
     assert len(recommended) == 1 and recommended[0].radio.isChecked()

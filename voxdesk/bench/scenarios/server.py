@@ -42,7 +42,7 @@ DEFAULT_RUNS = 3
 #: The seed's measurements (VoxCPM v1.0.9's streaming server, on its own GPU machine), from
 #: its README: shared/reference/voxcpm-streaming-api.md. Streaming: first byte; non-streaming:
 #: the complete response.
-SEED_FIGURES = {
+SEED_FIGURES: dict[str, Any] = {
     "machine": "the seed's own GPU machine (VoxCPM v1.0.9 streaming server)",
     "default": {"stream_first_byte": 2.45, "complete_total": 15.23},
     "cloned": {"stream_first_byte": 2.67, "complete_total": 16.12},
@@ -180,7 +180,7 @@ def server_environment(health: dict[str, Any], target: Target, started_here: boo
     from voxdesk.bench.environment import _cpu_model, _package_version
 
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "voxdesk": __version__,
         "voxcpm": _package_version("voxcpm"),
         "torch": _package_version("torch"),
@@ -206,8 +206,8 @@ def table(env: dict[str, Any], results: list[ScenarioResult]) -> str:
                if env.get("server_started_by_bench") else "already running")
     lines = [
         f"VoxDesk {env['voxdesk']} server benchmark - voxcpm {env['voxcpm']}, {env['date']}",
-        f"server {env['server_url']} ({started}): model {env.get('model_id')} on "
-        f"{env.get('device_name')} [{env.get('device')}, {env.get('dtype') or '?'}]",
+        (f"server {env['server_url']} ({started}): model {env.get('model_id')} on "
+         f"{env.get('device_name')} [{env.get('device')}, {env.get('dtype') or '?'}]"),
     ]
     loads = env.get("load_average") or []
     if loads:
