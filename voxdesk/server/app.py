@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 # Form fields of the original API, with the ranges SynthesisParams accepts. (Module level:
 # FastAPI resolves these annotations by name.)
 # No length limit here: the body limit bounds it, and build_request says the server's own limit.
-# An empty text is not "missing": it gets the engine's "There is no text to speak".
+# (An empty form field counts as missing: describe_problems says "There is no text to speak".)
 Text = Annotated[str, Form()]
 Chapter = Annotated[int | None, Form(ge=1, le=100_000)]
 Cfg = Annotated[float, Form(ge=0.1, le=10.0, allow_inf_nan=False)]
