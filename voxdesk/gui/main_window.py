@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([self.fontMetrics().horizontalAdvance("M" * 16), 800])
+        self.splitter.setSizes([self.fontMetrics().horizontalAdvance("M" * 18), 800])
 
         self.voice_panel = VoicePanel(self.controller)
         self.params_panel = ParamsPanel(self.settings.params)
