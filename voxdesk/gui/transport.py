@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from voxdesk.gui.actions import SP, SPECS, accessible_name, refresh_icons, themed_icon
-from voxdesk.gui.controller import SPEED_MAX, SPEED_MIN, SPEED_STEP, Position, State
+from voxdesk.gui.controller import Position, State
 from voxdesk.gui.latency_panel import LatencyPanel
+from voxdesk.gui.voice_choice import SPEED_MAX, SPEED_MIN, SPEED_STEP
 
 BUTTONS = ("previous_chapter", "previous_sentence", "play", "stop", "next_sentence",
            "next_chapter")
