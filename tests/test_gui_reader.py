@@ -191,7 +191,7 @@ def test_a_voice_chosen_in_the_picker_is_the_voice_heard(qtbot, warm_engine, dat
             return end - start >= expected.size - 480
 
         qtbot.waitUntil(recorded_all, timeout=5000)
-        qtbot.wait(300)
+        qtbot.wait(800)  # the sound server's last buffers
     assert not ended.args[0].cancelled and ended.args[0].voice_cache_hit  # Ada's, encoded
     (request,) = requests
     assert request.voice == ada.voice_reference() and request.params == ada.params

@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.actions_by_name = build_actions(self, self._slots())
+        self.actions_by_name["manage_voices"].setEnabled(store is not None)
         self._build_widgets()
         self._connect()
         window_state.restore(self)
