@@ -21,20 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from voxdesk.engine import SynthesisParams
+from voxdesk.gui.controller import State
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.settings import Settings
+from voxdesk.testing import screenshots
+from voxdesk.testing.screenshots import SIZE
 
 pytestmark = pytest.mark.gui
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-SIZE = (1100, 750)
-SAMPLE = (
-    "VoxDesk reads text aloud as soon as you press Play. The sentence you hear is highlighted, "
-    "and the window stays responsive while the model works.\n\n"
-    "Paste an article, open a text or Markdown file, or drop one here. Pick a voice on the "
-    "right: the model's own, a saved profile, or a short recording of anyone who agreed to it."
-)
 
 
 def layout_problems(window: QWidget) -> list[str]:
@@ -62,53 +57,21 @@ def layout_problems(window: QWidget) -> list[str]:
     return problems
 
 
-def dark_palette() -> QPalette:
-    """What a dark desktop theme hands the application."""
-    palette = QPalette()
-    colours = {
-        QPalette.ColorRole.Window: "#2b2b2e", QPalette.ColorRole.WindowText: "#e8e8e8",
-        QPalette.ColorRole.Base: "#1e1e20", QPalette.ColorRole.AlternateBase: "#2b2b2e",
-        QPalette.ColorRole.Text: "#e8e8e8", QPalette.ColorRole.Button: "#38383c",
-        QPalette.ColorRole.ButtonText: "#e8e8e8", QPalette.ColorRole.Highlight: "#3d7bd9",
-        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#38383c",
-        QPalette.ColorRole.ToolTipText: "#e8e8e8", QPalette.ColorRole.PlaceholderText: "#8a8a8f",
-        QPalette.ColorRole.Light: "#4a4a4f", QPalette.ColorRole.Midlight: "#404045",
-        QPalette.ColorRole.Mid: "#5a5a60", QPalette.ColorRole.Dark: "#18181a",
-        QPalette.ColorRole.Shadow: "#000000", QPalette.ColorRole.Link: "#7fb0ff",
-    }
-    for role, colour in colours.items():
-        palette.setColor(role, QColor(colour))
-    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
-                 QPalette.ColorRole.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#77777c"))
-    return palette
-
-
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_screenshot_has_nothing_clipped_or_overlapping(theme, qtbot, warm_engine, data_dir,
                                                       tmp_path):
-    """The window as a person sees it; VOXDESK_UPDATE_SCREENSHOTS=1 refreshes docs/*.png."""
+    """The window as a person sees it, reading a document with its outline (the pictures
+    packaging/screenshots.sh takes for the README); VOXDESK_UPDATE_SCREENSHOTS=1 refreshes
+    docs/*.png from here too."""
     app = QApplication.instance()
     original = app.palette()
-    if theme == "dark":
-        app.setPalette(dark_palette())
     try:
-        window = MainWindow(Settings(), engine=warm_engine)
+        window = screenshots.stage(warm_engine, tmp_path, theme)
         qtbot.addWidget(window)
-        window.resize(*SIZE)
-        window.show()
-        qtbot.waitExposed(window)
-        # A real utterance, so the latency readout and its history show real figures.
-        window.params_panel.set_max_steps(3)
-        for text in ("One.", "Two words.", "Three more words."):
-            window.editor.setPlainText(text)
-            with qtbot.waitSignal(window.controller.speechEnded, timeout=30000):
-                window.play()
-        window.params_panel.set_params(SynthesisParams())
-        window.editor.setPlainText(SAMPLE)
-        window.editor.set_highlight(SAMPLE.index("The sentence"), SAMPLE.index("works.") + 6)
-        window.statusBar().clearMessage()
-        qtbot.wait(50)
+        assert window.controller.state is State.PAUSED
+        assert window.outline_panel.titles()[1] == "A letter from the mainland"
+        assert window.editor.highlighted is not None
+        assert window.transport.position.text().startswith("Paused · Sentence ")
         assert layout_problems(window) == []
         folder = DOCS if os.environ.get("VOXDESK_UPDATE_SCREENSHOTS") else tmp_path
         path = folder / f"window-{theme}.png"
@@ -118,6 +81,13 @@ def test_screenshot_has_nothing_clipped_or_overlapping(theme, qtbot, warm_engine
             assert window.editor.palette().color(QPalette.ColorRole.Base).lightness() < 60
             image = window.grab().toImage()
             assert QColor(image.pixel(SIZE[0] // 3, SIZE[1] // 2)).lightness() < 60
+            # The transport icons are drawn in the palette's text colour, visible on dark.
+            button = window.play_button
+            icon = button.icon().pixmap(32, 32).toImage()
+            lightest = max(QColor(icon.pixel(x, y)).lightness() for x in range(32)
+                           for y in range(32) if QColor.fromRgba(icon.pixel(x, y)).alpha() > 200)
+            assert lightest > 150
+        window.controller.stop()
     finally:
         app.setPalette(original)
 

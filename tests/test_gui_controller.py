@@ -15,10 +15,11 @@ from PySide6.QtWidgets import QWidget
 
 from voxdesk.engine import SynthesisParams
 from voxdesk.errors import InvalidRequestError
-from voxdesk.gui.controller import SpeechController, State, clamp_speed
+from voxdesk.gui.controller import SpeechController, State
 from voxdesk.gui.errors import ErrorPresenter
 from voxdesk.gui.reading import Chapter, open_reading, outline_of, relocate
 from voxdesk.gui.tasks import TaskRunner
+from voxdesk.gui.voice_choice import clamp_speed
 from voxdesk.settings import Settings
 
 LONG = " ".join(f"This is sentence number {i}." for i in range(1, 21))

@@ -90,9 +90,10 @@ def test_typed_text_is_heard_with_latency_highlight_and_identical_export(
         # The player reports the end once PortAudio has been handed the last sample; the sound
         # server (ALSA's pulse plugin) may still hold some before the sink plays it (longer on
         # a loaded machine): wait until the recording holds as much sound as was made.
-        def recorded_all() -> bool:
-            start, end = non_silent_span(rec.so_far())
-            return end - start >= expected.size - 2400
+        def recorded_all() -> bool:  # the sound has ended: half a second of silence since
+            samples = rec.so_far()
+            start, end = non_silent_span(samples)
+            return end > start and samples.size - end > 24000
 
         qtbot.waitUntil(recorded_all, timeout=5000)
         qtbot.wait(200)

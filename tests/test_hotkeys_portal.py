@@ -251,7 +251,7 @@ def test_the_window_stays_usable_while_the_desktop_asks_to_confirm(
     portal.configure(hold=True)
     window = MainWindow(Settings(), engine=engine)
     qtbot.addWidget(window)
-    read_aloud = ReadAloud(window)
+    read_aloud = ReadAloud(window.controller, window.show_and_raise)
     notices: list[str] = []
     read_aloud.notice.connect(lambda _title, message: notices.append(message))
     try:
@@ -269,7 +269,7 @@ def test_the_window_stays_usable_while_the_desktop_asks_to_confirm(
         # A desktop-side press of the confirmed one reads the clipboard in the window.
         QGuiApplication.clipboard().setText("Read from the portal.")
         qtbot.waitUntil(lambda: portal.activate("read-clipboard") == 1)
-        qtbot.waitUntil(lambda: window.speaking, timeout=10000)
-        window.stop()
+        qtbot.waitUntil(lambda: window.controller.speaking, timeout=10000)
+        window.controller.stop()
     finally:
         read_aloud.close_hotkeys()

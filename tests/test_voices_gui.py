@@ -310,7 +310,7 @@ def test_the_windows_voice_picker_follows_the_dialog(qtbot, store, clip, data_di
         d.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Close).click()
 
     drive_modal(VoiceProfilesDialog, manage, errors)
-    window.manage_voices_action.trigger()  # Voice ▸ Manage voice profiles…
+    window.actions_by_name["manage_voices"].trigger()  # Voice ▸ Manage voice profiles…
     raise_first(errors)
     assert picker() == ["Model default voice", "Profile: Zoe", "Reference clip…"]
     combo.setCurrentIndex(1)

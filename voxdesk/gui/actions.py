@@ -7,18 +7,49 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyle
 
 SP = QStyle.StandardPixmap
 
 
 def themed_icon(name: str, fallback: QStyle.StandardPixmap) -> QIcon:
-    """The desktop icon theme's ``name``, or Qt's standard icon where the theme has none."""
+    """The desktop icon theme's ``name``, or Qt's standard icon where the theme has none - drawn
+    in the palette's text colour, so that it stays visible on a dark theme."""
     icon = QIcon.fromTheme(name)
     if icon.isNull():
-        icon = QApplication.style().standardIcon(fallback)
+        icon = _tinted(QApplication.style().standardIcon(fallback))
     return icon
+
+
+def _tinted(icon: QIcon) -> QIcon:
+    palette = QApplication.palette()
+    tinted = QIcon()
+    for mode, group in ((QIcon.Mode.Normal, QPalette.ColorGroup.Active),
+                        (QIcon.Mode.Disabled, QPalette.ColorGroup.Disabled)):
+        for size in (16, 24, 32, 48, 64):
+            pixmap = icon.pixmap(size, size)
+            if pixmap.isNull():
+                continue
+            shape = QPixmap(pixmap.size())
+            shape.setDevicePixelRatio(pixmap.devicePixelRatio())
+            shape.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(shape)
+            painter.drawPixmap(0, 0, pixmap)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+            painter.fillRect(shape.rect(), palette.color(group, QPalette.ColorRole.ButtonText))
+            painter.end()
+            tinted.addPixmap(shape, mode)
+    return tinted
+
+
+def refresh_icons(actions: dict[str, QAction]) -> None:
+    """Draw the actions' icons again (the palette changed: light to dark)."""
+    for key, action in actions.items():
+        spec = SPECS[key]
+        if spec.icon is not None:
+            action.setIcon(themed_icon(*spec.icon))
 
 
 @dataclass(frozen=True)

@@ -12,23 +12,23 @@ from __future__ import annotations
 
 import enum
 import logging
-import math
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from voxdesk.engine import Engine, Segment, SynthesisParams, SynthesisRequest, VoiceReference
+from voxdesk.engine import Engine, Segment, SynthesisParams, SynthesisRequest
 from voxdesk.engine.realtime_guard import RealtimePolicy
-from voxdesk.engine.segmentation import split_text
-from voxdesk.errors import ReferenceAudioError, VoxDeskError
+from voxdesk.errors import VoxDeskError
+from voxdesk.gui import navigation
 from voxdesk.gui.errors import describe
-from voxdesk.gui.reading import Chapter, chapter_at, open_reading, outline_of, relocate
+from voxdesk.gui.navigation import IDLE, Position, Reading
+from voxdesk.gui.reading import Chapter, open_reading, outline_of, relocate
 from voxdesk.gui.tasks import TaskRunner
+from voxdesk.gui.voice_choice import VoiceChoice, clamp_speed
 from voxdesk.gui.worker import ExportWorker, SpeechWorker
-from voxdesk.settings import Settings, VoiceSettings
+from voxdesk.settings import Settings
 from voxdesk.speech import UtteranceMetrics
-from voxdesk.voices.errors import VoiceNotFoundError
 from voxdesk.voices.profile import VoiceProfile
 from voxdesk.voices.sentences import preview_sentence
 from voxdesk.voices.store import VoiceStore
@@ -36,8 +36,6 @@ from voxdesk.voices.store import VoiceStore
 log = logging.getLogger(__name__)
 
 PLAYHEAD_POLL_MS = 30  # how often the heard sentence is looked up at the playhead
-SPEED_MIN, SPEED_MAX, SPEED_STEP = 0.5, 3.0, 0.05
-SECONDS_PER_CHAR = 0.065  # a first estimate of speaking time, until this reading measures it
 NO_MODEL_HINT = ("Download one with File > Download a model…, choose a model folder with File > "
                  "Load model…, or start VoxDesk with --model PATH.")
 
@@ -56,30 +54,7 @@ class State(enum.Enum):
 SOUNDING = (State.SPEAKING, State.PAUSED)
 
 
-@dataclass(frozen=True)
-class _Reading:
-    document: str  # the whole text the request was cut from
-    start: int  # the request's offset in it
-    end: int  # where the request ends in it
-    shown: bool  # the document is the one in the window (highlight, outline, navigation)
-
-
-@dataclass(frozen=True)
-class Position:
-    sentence: int  # 1-based, 0 before the first is heard
-    sentences: int
-    chapter: str  # the chapter being heard ("" without an outline)
-    elapsed_s: float  # audio heard of this utterance
-    remaining_s: float | None  # estimate of the rest, None when idle
-
-
-def clamp_speed(speed: float) -> float:
-    if not math.isfinite(speed):
-        speed = 1.0
-    return round(min(max(speed, SPEED_MIN), SPEED_MAX) / SPEED_STEP) * SPEED_STEP
-
-
-class SpeechController(QObject):
+class SpeechController(VoiceChoice, QObject):
     stateChanged = Signal(object)  # State
     engineReady = Signal(object)  # Engine
     engineFailed = Signal(str, str)  # message, hint
@@ -118,7 +93,7 @@ class SpeechController(QObject):
         self._exporting = False
         self._state = State.NO_MODEL
         self._pending: tuple[str, int, int] | None = None  # read once the model is loaded
-        self._reading: _Reading | None = None
+        self._reading: Reading | None = None
         self._segments: tuple[Segment, ...] = ()
         self._heard = -1
         self.speed = clamp_speed(settings.playback.speed)
@@ -217,102 +192,6 @@ class SpeechController(QObject):
         self.engineFailed.emit(message, hint)
         self.failed.emit(message, hint or "Choose a model folder with File > Load model…")
 
-    # == voice and settings =====================================================================
-
-    @property
-    def voice(self) -> VoiceSettings:
-        return self.settings.voice
-
-    def set_voice(self, voice: VoiceSettings) -> None:
-        if voice != self.settings.voice:
-            self.settings.voice = voice
-            self.voiceChanged.emit(voice)
-            self.settingsChanged.emit()
-
-    def choose_profile(self, name: str) -> bool:
-        """Speak in profile ``name`` from now on ("" = the model's own voice), with the
-        profile's synthesis settings; its voice is encoded now, in the background."""
-        if not name:
-            self.set_voice(replace(self.voice, kind="default", profile=""))
-            return True
-        try:
-            profile = self.profile(name)
-        except ReferenceAudioError as exc:
-            self.failed.emit(exc.message, exc.hint)
-            return False
-        self.set_voice(replace(self.voice, kind="profile", profile=name))
-        self.set_params(profile.params)
-        self.paramsChanged.emit(profile.params)
-        self.notice.emit(f"Synthesis settings of profile “{name}” applied.")
-        self.prepare_voice(profile)
-        return True
-
-    def prepare_voice(self, profile: VoiceProfile) -> None:
-        """Encode ``profile``'s voice ahead, so that Play does not wait for it."""
-        engine = self.engine
-        if engine is None:
-            return
-        try:
-            voice = profile.voice_reference()
-        except VoxDeskError:
-            return  # Play says what is wrong
-
-        def prepare() -> None:
-            engine.prepare_voice(voice, profile.params.denoise)
-
-        self.tasks.run(prepare, None, lambda exc: log.info(
-            "could not prepare the voice ahead of time: %s", exc), lane="loader")
-
-    def profile(self, name: str) -> VoiceProfile:
-        try:
-            if self.voice_store is not None:
-                return self.voice_store.get(name)
-        except VoiceNotFoundError:
-            pass
-        raise ReferenceAudioError(f"The voice profile {name!r} no longer exists.",
-                                  "Choose another voice.")
-
-    def profile_names(self) -> list[str]:
-        if self.voice_store is None:
-            return []
-        try:
-            return [p.name for p in self.voice_store.list()]
-        except VoxDeskError:
-            log.exception("listing voice profiles failed")
-            return []
-
-    def refresh_profiles(self) -> None:
-        """The voice store changed (the voices dialog, another process): tell the pickers."""
-        self.profilesChanged.emit(self.profile_names())
-
-    def voice_reference(self) -> VoiceReference | None:
-        """The voice to speak in (None: the model's own). Raises VoxDeskError."""
-        voice = self.voice
-        if voice.kind == "clip" and voice.clip:
-            return VoiceReference.from_clip(voice.clip, voice.prompt_text or None)
-        if voice.kind == "profile":
-            return self.profile(voice.profile).voice_reference()
-        return None
-
-    @property
-    def params(self) -> SynthesisParams:
-        return self.settings.params
-
-    def set_params(self, params: SynthesisParams) -> None:
-        if params != self.settings.params:
-            self.settings.params = params
-            self.settingsChanged.emit()
-
-    def set_speed(self, speed: float) -> None:
-        speed = clamp_speed(speed)
-        if abs(speed - self.speed) < 1e-9:
-            return
-        self.speed = speed
-        self.settings.playback.speed = speed
-        self.speech.set_speed(speed)
-        self.speedChanged.emit(speed)
-        self.settingsChanged.emit()
-
     def set_output_device(self, device: str) -> None:
         if device != self.settings.output_device:
             self.settings.output_device = device
@@ -336,12 +215,12 @@ class SpeechController(QObject):
             self._pending = (document, start, end)
             self.notice.emit("Speaking as soon as the model is loaded…")
             return False
-        return self._speak(document[start:end], _Reading(document, start, end, shown=True))
+        return self._speak(document[start:end], Reading(document, start, end, shown=True))
 
     def speak_text(self, text: str) -> bool:
         """Speak text from elsewhere (clipboard, another process, a dialog); False if it could
         not start."""
-        return self._speak(text, _Reading(text, 0, len(text), shown=False))
+        return self._speak(text, Reading(text, 0, len(text), shown=False))
 
     def preview_voice(self, profile: VoiceProfile) -> bool:
         """Speak a short sentence in ``profile``'s voice, with its own settings."""
@@ -353,7 +232,7 @@ class SpeechController(QObject):
             return False
         return self._start(request, None)
 
-    def _speak(self, text: str, reading: _Reading) -> bool:
+    def _speak(self, text: str, reading: Reading) -> bool:
         try:
             request = self.request(text)
         except VoxDeskError as exc:
@@ -361,7 +240,7 @@ class SpeechController(QObject):
             return False
         return self._start(request, reading)
 
-    def _start(self, request: SynthesisRequest, reading: _Reading | None) -> bool:
+    def _start(self, request: SynthesisRequest, reading: Reading | None) -> bool:
         engine = self.engine
         if engine is None:
             self.failed.emit("No model is loaded.", NO_MODEL_HINT)
@@ -453,75 +332,40 @@ class SpeechController(QObject):
 
     # == where we are, and moving ===============================================================
 
-    def _offset(self) -> int | None:
-        """Where in the document the sentence now heard starts."""
-        reading = self._reading
-        if reading is None or not self.speaking:
-            return None
-        segment = self._segments[self._heard] if 0 <= self._heard < len(self._segments) else None
-        return reading.start + (segment.start if segment is not None else 0)
-
     def position(self) -> Position:
         reading = self._reading
-        offset = self._offset()
-        if reading is None or offset is None:
-            return Position(0, 0, "", 0.0, None)
-        chapter = ""
-        if reading.shown:
-            index = chapter_at(self.outline, offset)
-            chapter = self.outline[index].title if index >= 0 else ""
-        elapsed = self.played_seconds()
-        done = offset - reading.start
-        per_char = elapsed / done if done > 40 and elapsed > 1.0 else SECONDS_PER_CHAR / self.speed
-        return Position(self._heard + 1, len(self._segments), chapter, elapsed,
-                        max(0.0, (reading.end - offset) * per_char))
+        if reading is None or not self.speaking:
+            return IDLE
+        return navigation.position(reading, self._segments, self._heard, self.outline,
+                                   self.played_seconds(), self.speed)
 
     def next_sentence(self) -> bool:
-        # Right after a restart nothing is heard yet (-1): "next" is then the second sentence.
-        return self._restart_at_segment(max(self._heard, 0) + 1)
+        return self._go(lambda r: navigation.next_sentence(r, self._segments, self._heard))
 
     def previous_sentence(self) -> bool:
-        """The sentence before the one heard; before the reading's first, the document's."""
-        if self._heard >= 1:
-            return self._restart_at_segment(self._heard - 1)
-        reading = self._reading
-        if reading is None or not self.speaking:
-            return False
-        before = split_text(reading.document[:reading.start])
-        return self._restart(reading, before[-1].start if before else reading.start)
-
-    def _restart_at_segment(self, index: int) -> bool:
-        reading = self._reading
-        if reading is None or not self.speaking or not 0 <= index < len(self._segments):
-            return False
-        return self._restart(reading, reading.start + self._segments[index].start)
+        return self._go(lambda r: navigation.previous_sentence(r, self._segments, self._heard))
 
     def next_chapter(self) -> bool:
-        offset, reading = self._offset(), self._reading
-        if offset is None or reading is None or not reading.shown:
-            return False
-        later = [c.offset for c in self.outline if c.offset > offset]
-        return bool(later) and self._restart(reading, later[0], whole=True)
+        return self._go(lambda r: navigation.next_chapter(r, self.outline, self._offset(r)))
 
     def previous_chapter(self) -> bool:
-        """To the start of this chapter; from its first sentence, to the one before."""
-        offset, reading = self._offset(), self._reading
-        if offset is None or reading is None or not reading.shown:
-            return False
-        index = chapter_at(self.outline, offset)
-        if index < 0:
-            return self._restart(reading, reading.start)
-        at_start = self.outline[index].offset >= offset - 1 or self._heard <= 0 and \
-            self.outline[index].offset >= reading.start
-        if at_start and index > 0:
-            index -= 1
-        return self._restart(reading, self.outline[index].offset, whole=True)
+        return self._go(lambda r: navigation.previous_chapter(r, self.outline, self._offset(r),
+                                                              self._heard))
 
-    def _restart(self, reading: _Reading, offset: int, whole: bool = False) -> bool:
+    def _offset(self, reading: Reading) -> int:
+        return navigation.heard_offset(reading, self._segments, self._heard)
+
+    def _go(self, where: Callable[[Reading], navigation.Target | None]) -> bool:
+        """Read on from ``where`` the reading should go (nothing while idle)."""
+        reading = self._reading
+        target = where(reading) if reading is not None and self.speaking else None
+        if reading is None or target is None:
+            return False
+        offset, whole = target
         # Chapters lie anywhere in the document; sentences within what is being read.
         end = len(reading.document) if whole else reading.end
         return self._speak(reading.document[offset:end],
-                           _Reading(reading.document, offset, end, reading.shown))
+                           Reading(reading.document, offset, end, reading.shown))
 
     # == the document ===========================================================================
 

@@ -87,7 +87,7 @@ class LatencyPanel(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         self.first_chunk = self._value(row, "First chunk", "First-chunk latency",
                                        "From pressing Play to the first audio from the model.")
-        self.first_audible = self._value(row, "audible", "First-audible latency",
+        self.first_audible = self._value(row, "First audible", "First-audible latency",
                                          "From pressing Play to the first sound out of the "
                                          "speaker (includes the pre-buffer and device delay).")
         self.rtf = self._value(row, "RTF", "Real-time factor",

@@ -8,22 +8,16 @@ work; it shows what the controller tells it (the sentence heard, the state, erro
 
 from __future__ import annotations
 
-import base64
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -32,6 +26,7 @@ from PySide6.QtWidgets import (
 from voxdesk import models
 from voxdesk.engine import Engine
 from voxdesk.errors import VoxDeskError
+from voxdesk.gui import window_state
 from voxdesk.gui.actions import build_actions, shortcuts_text
 from voxdesk.gui.advanced import AdvancedSection
 from voxdesk.gui.api_server import ApiServer
@@ -42,6 +37,7 @@ from voxdesk.gui.outline_panel import OutlinePanel
 from voxdesk.gui.params_panel import ParamsPanel
 from voxdesk.gui.reading import chapter_at
 from voxdesk.gui.settings_dialog import SettingsDialog
+from voxdesk.gui.status_area import StatusArea, model_name
 from voxdesk.gui.tasks import run_task
 from voxdesk.gui.text_editor import AUDIO_SUFFIXES, TextEditor, from_qt, local_files, to_qt
 from voxdesk.gui.transport import TransportBar
@@ -57,17 +53,6 @@ OUTLINE_DELAY_MS = 300  # the outline follows typing this long after the last ke
 POSITION_MS = 500  # how often the position line is refreshed while speaking
 TEXT_FILTER = ("Documents (*.txt *.md *.markdown *.text *.pdf *.epub *.docx *.odt *.html "
                "*.htm);;All files (*)")
-
-
-def _b64(data: QByteArray) -> str:
-    return base64.b64encode(bytes(data.data())).decode("ascii")
-
-
-def _unb64(text: str) -> QByteArray:
-    try:
-        return QByteArray(base64.b64decode(text.encode("ascii"), validate=True))
-    except ValueError:
-        return QByteArray()
 
 
 class MainWindow(QMainWindow):
@@ -94,13 +79,12 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.actions_by_name = build_actions(self, self._slots())
+        self.actions_by_name["manage_voices"].setEnabled(store is not None)
         self._build_widgets()
         self._connect()
-        self._restore()
+        window_state.restore(self)
         if engine is not None:
             self.controller.set_engine(engine)
-        else:
-            self._show_model_status("No model loaded yet.", busy=False, failed=False)
         self._on_state(self.controller.state)
 
     # == construction ==========================================================================
@@ -135,7 +119,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([self.fontMetrics().horizontalAdvance("M" * 16), 800])
+        self.splitter.setSizes([self.fontMetrics().horizontalAdvance("M" * 18), 800])
 
         self.voice_panel = VoicePanel(self.controller)
         self.params_panel = ParamsPanel(self.settings.params)
@@ -154,49 +138,27 @@ class MainWindow(QMainWindow):
 
         # Status bar: model status on the left, export progress and the API on the right.
         bar = self.statusBar()
-        self.model_status = QLabel()
-        self.model_status.setAccessibleName("Model status")
-        self.model_status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.model_progress = QProgressBar()
-        self.model_progress.setRange(0, 0)  # busy: loading has no measurable progress
-        self.model_progress.setAccessibleName("Model loading")
-        self.model_progress.setMaximumWidth(self.fontMetrics().horizontalAdvance("M" * 8))
-        self.load_model_button = QPushButton("Load model…")
-        self.load_model_button.clicked.connect(self.choose_model)
-        self.export_progress = QProgressBar()
-        self.export_progress.setAccessibleName("Export progress")
-        self.export_progress.setFormat("Exporting %p%")
-        self.export_progress.setMaximumWidth(self.fontMetrics().horizontalAdvance("M" * 12))
-        self.export_cancel = QPushButton("Cancel export")
-        self.export_cancel.clicked.connect(self.controller.cancel_export)
-        bar.addWidget(self.model_progress)
-        bar.addWidget(self.model_status, 1)
-        bar.addWidget(self.load_model_button)
-        bar.addPermanentWidget(self.export_progress)
-        bar.addPermanentWidget(self.export_cancel)
+        self.status_area = StatusArea(bar, self.controller, self.choose_model)
+        area = self.status_area
+        self.model_status, self.model_progress = area.model_status, area.model_progress
+        self.load_model_button = area.load_model_button
+        self.export_progress, self.export_cancel = area.export_progress, area.export_cancel
         # The HTTP API, served with the controller's model when Settings asks for it.
         self.api_server = ApiServer(self, self.controller, lambda: self.settings.server)
         self.api_server.failed.connect(self.show_error)
         bar.addPermanentWidget(self.api_server.label)
-        self.export_progress.hide()
-        self.export_cancel.hide()
 
     def _connect(self) -> None:
         c = self.controller
         c.stateChanged.connect(self._on_state)
         c.failed.connect(self.show_error)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        c.engineReady.connect(self._on_engine)
-        c.engineFailed.connect(self._on_load_failed)
         c.sentenceChanged.connect(self._on_sentence)
         c.speechStarted.connect(lambda _n: self.latency_panel.start())
         c.firstChunk.connect(self.latency_panel.set_first_chunk)
         c.firstAudible.connect(self.latency_panel.set_first_audible)
         c.speechEnded.connect(lambda m: self.latency_panel.finish(m) if m is not None else None)
-        c.exportProgress.connect(self._on_export_progress)
-        c.exportFinished.connect(lambda path, s: self.statusBar().showMessage(
-            f"Exported {s:.1f} s of speech to {path}.", 10000))
-        c.exportEnded.connect(self._on_export_ended)
+        c.exportEnded.connect(lambda _: self.actions_by_name["export"].setEnabled(True))
         c.outlineChanged.connect(self.outline_panel.set_outline)
         c.paramsChanged.connect(self.params_panel.set_params)
         c.speedChanged.connect(self.transport.set_speed)
@@ -223,23 +185,7 @@ class MainWindow(QMainWindow):
     def load_model(self, model: str, device: str = "auto") -> None:
         """Load ``model`` in the background; the window stays usable meanwhile."""
         if self.controller.load_model(model, device):
-            self._show_model_status(f"Loading model {model}…", busy=True, failed=False)
-
-    def _on_engine(self, engine: Engine) -> None:
-        info = engine.info
-        self._show_model_status(f"Model: {self._model_name(engine)} on {info.device_name} "
-                                f"({info.dtype})", busy=False, failed=False)
-        self.model_status.setToolTip(f"{info.model_id}\n{info.path}\n{info.architecture}, "
-                                     f"{info.sample_rate} Hz")
-
-    def _on_load_failed(self, message: str, hint: str) -> None:
-        self._show_model_status(f"No model: {message} {hint}".strip(), busy=False, failed=True)
-
-    def _show_model_status(self, text: str, busy: bool, failed: bool) -> None:
-        self.model_status.setText(text)
-        self.model_status.setToolTip(text)
-        self.model_progress.setVisible(busy)
-        self.load_model_button.setVisible(failed or (self.controller.engine is None and not busy))
+            self.status_area.show_model(f"Loading model {model}…", busy=True, failed=False)
 
     def choose_model(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a VoxCPM model folder (the one "
@@ -265,7 +211,7 @@ class MainWindow(QMainWindow):
             dialog.modelChosen.connect(self._load_for_first_run)
             dialog.testRequested.connect(self.controller.speak_text)
             self.controller.engineReady.connect(
-                lambda engine: dialog.model_loaded(self._model_name(engine)))
+                lambda engine: dialog.model_loaded(model_name(engine)))
             self.controller.engineFailed.connect(dialog.model_failed)
             self.first_run = dialog
         self.first_run.show()
@@ -280,12 +226,6 @@ class MainWindow(QMainWindow):
                                         "Wait until it is loaded, then try again.")
             return
         self.load_model(spec, self._first_run_device)
-
-    @staticmethod
-    def _model_name(engine: Engine) -> str:
-        # A model folder is shown by its name (the full path is in the tooltip).
-        model_id = engine.info.model_id
-        return Path(model_id).name if Path(model_id).expanduser().is_dir() else model_id
 
     # == the document ==========================================================================
 
@@ -401,22 +341,8 @@ class MainWindow(QMainWindow):
                             from_qt(document, cursor.selectionEnd())]
         if not self.controller.export(text, path):
             return False
-        self.export_progress.setRange(0, 0)
-        self.export_progress.setValue(0)
-        self.export_progress.show()
-        self.export_cancel.show()
+        self.status_area.export_started()
         return True
-
-    def _on_export_progress(self, index: int, total: int) -> None:
-        self.export_progress.setRange(0, max(total, 1))
-        self.export_progress.setValue(index)
-
-    def _on_export_ended(self, outcome: str) -> None:
-        self.export_progress.hide()
-        self.export_cancel.hide()
-        self.actions_by_name["export"].setEnabled(True)
-        if outcome == "cancelled":
-            self.statusBar().showMessage("Export cancelled: no file was written.", 10000)
 
     # == voices, settings, help ================================================================
 
@@ -501,26 +427,10 @@ class MainWindow(QMainWindow):
 
     # == persistence and shutdown ==============================================================
 
-    def _restore(self) -> None:
-        window = self.settings.window
-        if not (window.geometry and self.restoreGeometry(_unb64(window.geometry))):
-            self.resize(1100, 750)
-        if window.state:
-            self.restoreState(_unb64(window.state))
-        if window.splitter:
-            self.splitter.restoreState(_unb64(window.splitter))
-        self.actions_by_name["outline"].setChecked(window.outline_visible)
-        self.outline_panel.setVisible(window.outline_visible)
-        self.actions_by_name["advanced"].setChecked(window.advanced_open)
-
     def save_settings(self) -> None:
         self.controller.set_params(self.params_panel.params())
         self.settings.voice = self.voice_panel.settings()
-        self.settings.window = replace(
-            self.settings.window, geometry=_b64(self.saveGeometry()),
-            state=_b64(self.saveState()), splitter=_b64(self.splitter.saveState()),
-            outline_visible=self.actions_by_name["outline"].isChecked(),
-            advanced_open=self.advanced.expanded)
+        window_state.capture(self)
         try:
             self.settings.save()
         except VoxDeskError as exc:

@@ -23,6 +23,8 @@ class OutlinePanel(QWidget):
         super().__init__(parent)
         self.list = QListWidget()
         self.list.setAccessibleName("Outline")
+        self.list.setWordWrap(True)  # long titles wrap rather than scroll sideways
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setToolTip("The document's chapters: Enter or a double click reads from one.")
         self.list.itemClicked.connect(lambda item: self.chapterChosen.emit(item.data(OFFSET_ROLE)))
         self.list.itemActivated.connect(

@@ -3,7 +3,7 @@ the speed, the voice, where the reading is, and the latency readout."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -15,9 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from voxdesk.gui.actions import SP, SPECS, accessible_name, themed_icon
-from voxdesk.gui.controller import SPEED_MAX, SPEED_MIN, SPEED_STEP, Position, State
+from voxdesk.gui.actions import SP, SPECS, accessible_name, refresh_icons, themed_icon
+from voxdesk.gui.controller import Position, State
 from voxdesk.gui.latency_panel import LatencyPanel
+from voxdesk.gui.voice_choice import SPEED_MAX, SPEED_MIN, SPEED_STEP
 
 BUTTONS = ("previous_chapter", "previous_sentence", "play", "stop", "next_sentence",
            "next_chapter")
@@ -36,6 +37,7 @@ class TransportBar(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._actions = actions
+        self._state = State.NO_MODEL
         size = self.style().pixelMetric(self.style().PixelMetric.PM_ToolBarIconSize)
         self.buttons: dict[str, QToolButton] = {}
         row = QHBoxLayout()
@@ -72,7 +74,8 @@ class TransportBar(QWidget):
         row.addWidget(self.speed)
         row.addWidget(self.speed_value)
         row.addSpacing(self.fontMetrics().horizontalAdvance("MM"))
-        row.addWidget(voice_picker, 1)
+        row.addWidget(voice_picker)
+        row.addStretch(1)
 
         self.position = QLabel()
         self.position.setAccessibleName("Position")
@@ -89,6 +92,12 @@ class TransportBar(QWidget):
         layout.addLayout(row)
         layout.addLayout(info)
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            refresh_icons(self._actions)
+            self.show_state(self._state)
+        super().changeEvent(event)
+
     def set_speed(self, speed: float) -> None:
         self.speed.blockSignals(True)
         self.speed.setValue(round(speed / SPEED_STEP))
@@ -102,6 +111,7 @@ class TransportBar(QWidget):
 
     def show_state(self, state: State) -> None:
         """Play becomes Pause while speaking; navigation only means something then."""
+        self._state = state
         sounding = state in (State.SPEAKING, State.PAUSED)
         play = self._actions["play"]
         if state is State.SPEAKING:

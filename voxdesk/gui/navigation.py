@@ -1,0 +1,88 @@
+"""Where a reading is and where the transport's previous/next buttons take it: pure functions
+of what is being read, its sentences, the one heard and the outline (no Qt, no engine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voxdesk.engine import Segment
+from voxdesk.engine.segmentation import split_text
+from voxdesk.gui.reading import Chapter, chapter_at
+
+SECONDS_PER_CHAR = 0.065  # a first estimate of speaking time, until this reading measures it
+
+
+@dataclass(frozen=True)
+class Reading:
+    document: str  # the whole text the request was cut from
+    start: int  # the request's offset in it
+    end: int  # where the request ends in it
+    shown: bool  # the document is the one in the window (highlight, outline, chapters)
+
+
+@dataclass(frozen=True)
+class Position:
+    sentence: int  # 1-based, 0 before the first is heard
+    sentences: int
+    chapter: str  # the chapter being heard ("" without an outline)
+    elapsed_s: float  # audio heard of this utterance
+    remaining_s: float | None  # estimate of the rest, None when idle
+
+
+IDLE = Position(0, 0, "", 0.0, None)
+# Where to read from: (document offset, to the document's end rather than the reading's).
+Target = tuple[int, bool]
+
+
+def heard_offset(reading: Reading, segments: tuple[Segment, ...], heard: int) -> int:
+    """Where in the document the sentence now heard starts (the reading's start before one is)."""
+    segment = segments[heard] if 0 <= heard < len(segments) else None
+    return reading.start + (segment.start if segment is not None else 0)
+
+
+def position(reading: Reading, segments: tuple[Segment, ...], heard: int,
+             outline: tuple[Chapter, ...], elapsed_s: float, speed: float) -> Position:
+    offset = heard_offset(reading, segments, heard)
+    chapter = ""
+    if reading.shown:
+        index = chapter_at(outline, offset)
+        chapter = outline[index].title if index >= 0 else ""
+    done = offset - reading.start
+    per_char = elapsed_s / done if done > 40 and elapsed_s > 1.0 else SECONDS_PER_CHAR / speed
+    return Position(heard + 1, len(segments), chapter, elapsed_s,
+                    max(0.0, (reading.end - offset) * per_char))
+
+
+def next_sentence(reading: Reading, segments: tuple[Segment, ...], heard: int) -> Target | None:
+    # Right after a restart nothing is heard yet (-1): "next" is then the second sentence.
+    index = max(heard, 0) + 1
+    return (reading.start + segments[index].start, False) if index < len(segments) else None
+
+
+def previous_sentence(reading: Reading, segments: tuple[Segment, ...],
+                      heard: int) -> Target | None:
+    """The sentence before the one heard; before the reading's first, the document's."""
+    if 1 <= heard < len(segments):
+        return reading.start + segments[heard - 1].start, False
+    before = split_text(reading.document[:reading.start])
+    return (before[-1].start if before else reading.start), False
+
+
+def next_chapter(reading: Reading, outline: tuple[Chapter, ...], offset: int) -> Target | None:
+    later = [c.offset for c in outline if c.offset > offset] if reading.shown else []
+    return (later[0], True) if later else None
+
+
+def previous_chapter(reading: Reading, outline: tuple[Chapter, ...], offset: int,
+                     heard: int) -> Target | None:
+    """To the start of this chapter; from its first sentence, to the one before."""
+    if not reading.shown:
+        return None
+    index = chapter_at(outline, offset)
+    if index < 0:
+        return reading.start, False
+    at_start = outline[index].offset >= offset - 1 or heard <= 0 and \
+        outline[index].offset >= reading.start
+    if at_start and index > 0:
+        index -= 1
+    return outline[index].offset, True
