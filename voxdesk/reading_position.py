@@ -50,8 +50,9 @@ class PositionStore:
 
     def load(self, identity: str) -> ReadingPosition | None:
         """The saved position, or None (never saved, or a damaged file: start afresh)."""
+        path = self._path(identity)
         try:
-            data = json.loads(self._path(identity).read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
             position = ReadingPosition(
                 identity=str(data["identity"]), chapter=int(data["chapter"]),
                 sentence=int(data["sentence"]), offset=int(data["offset"]),
