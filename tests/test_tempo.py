@@ -184,7 +184,7 @@ def test_export_at_1_5x_lasts_two_thirds_of_1x(cli, tiny_model_dir, tmp_path):
     normal, faster = tmp_path / "1x.wav", tmp_path / "1.5x.wav"
     for path, speed in ((normal, []), (faster, ["--speed", "1.5"])):
         result = cli("export", EXPORT_TEXT, "-o", str(path), "--model", str(tiny_model_dir),
-                     *FAST, *speed)
+                     *FAST, *speed, timeout=300)
         assert result.returncode == 0, result.stderr
     assert soundfile.info(normal).frames == 12 * CHUNK  # two sentences, 6 steps each
     assert soundfile.info(faster).frames == pytest.approx(12 * CHUNK / 1.5, rel=0.03)
