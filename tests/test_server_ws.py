@@ -74,7 +74,7 @@ def test_start_pcm_chunks_and_end_match_the_complete_file(server, ws):
     messages, end = until_terminal(ws)
     start = messages[0]
     assert start == {"type": "start", "id": 1, "sample_rate": 48000, "channels": 1,
-                     "format": "pcm_s16le", "sentences": 2}
+                     "format": "pcm_s16le", "sentences": 2, "speed": 1.0}
     assert isinstance(messages[1], bytes)  # audio comes first, the latency right after it
     assert messages[2]["type"] == "first_chunk" and messages[2]["latency_ms"] > 0
     chunks = [m for m in messages if isinstance(m, bytes)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -183,7 +184,7 @@ def test_export_at_1_5x_lasts_two_thirds_of_1x(cli, tiny_model_dir, tmp_path):
     normal, faster = tmp_path / "1x.wav", tmp_path / "1.5x.wav"
     for path, speed in ((normal, []), (faster, ["--speed", "1.5"])):
         result = cli("export", EXPORT_TEXT, "-o", str(path), "--model", str(tiny_model_dir),
-                     *FAST, *speed)
+                     *FAST, *speed, timeout=300)
         assert result.returncode == 0, result.stderr
     assert soundfile.info(normal).frames == 12 * CHUNK  # two sentences, 6 steps each
     assert soundfile.info(faster).frames == pytest.approx(12 * CHUNK / 1.5, rel=0.03)
@@ -198,3 +199,71 @@ def test_a_bad_speed_is_refused_before_the_model_loads(cli, tiny_model_dir, tmp_
         assert result.returncode == 2 and "speed" in result.stderr.lower(), result.stderr
         assert "Loading" not in result.stderr
     assert not out.exists()
+
+
+# -- positions and metrics at speed ----------------------------------------------------------------
+
+
+def test_the_highlight_follows_the_sentence_heard_at_2x(sink_recorder):
+    """Eight 'sentences' of 0.25 s at 2x: each is heard for 125 ms, and mark_at_playhead (the
+    window's highlight) names the one being heard, device latency included."""
+    player = Player(speed=2.0)
+    piece = tone(0.25)
+    changes: list[tuple[float, object]] = []
+    with sink_recorder():
+        player.begin(RATE)
+        for index in range(8):
+            player.start_phrase()
+            player.write(piece, mark=index)
+        player.end_of_input()
+        while not player.wait(0.005):
+            mark = player.mark_at_playhead()
+            if player.times.first_sample_audible is not None and (
+                    not changes or changes[-1][1] != mark):
+                changes.append((time.monotonic(), mark))
+        player.close()
+    assert [mark for _, mark in changes] == list(range(8))
+    # Sentence k is heard from k x 125 ms at 2x (k x 250 ms of the model's audio): the highlight
+    # moves then, give or take the device latency's estimate (100 ms). A busy machine may only
+    # delay when this thread sees a change, never make it early; the median says where it is.
+    times = np.array([at for at, _ in changes[1:]])  # (the first: when polling began)
+    offsets = times - player.times.first_sample_audible - 0.125 * np.arange(1, 8)
+    assert offsets.min() > -0.1 and abs(np.median(offsets)) < 0.1, offsets
+
+
+def test_an_utterance_at_1_5x_is_heard_in_two_thirds_of_the_time(engine, sink_recorder):
+    from voxdesk.engine import SynthesisParams, SynthesisRequest
+    from voxdesk.speech import Utterance
+
+    request = SynthesisRequest("Hello there. How are you?",
+                               params=SynthesisParams(max_len=8, seed=3))
+    player = Player()
+    with sink_recorder() as rec:
+        utterance = Utterance(engine, player, request)
+        assert utterance.set_speed(1.5) == 1.5 and utterance.speed == 1.5
+        utterance.start()
+        assert utterance.wait(60)
+        player.close()
+    metrics = utterance.metrics
+    assert metrics.audio_duration == pytest.approx(16 * 0.16)  # the model's audio, as made
+    assert 0 < metrics.first_chunk_latency <= metrics.first_audible_latency
+    start, end = non_silent_span(rec.samples)
+    recording, _ = without_gaps(rec.samples[start:end], 0.0)
+    assert recording.size / RATE == pytest.approx(16 * 0.16 / 1.5, rel=0.05)
+
+
+def test_speed_is_a_saved_setting_and_a_bad_one_falls_back_to_1x(tmp_path):
+    from voxdesk.settings import Settings
+
+    path = tmp_path / "settings.json"
+    settings = Settings()
+    settings.playback.speed = 1.75
+    settings.playback.when_slow = "keep-up"
+    settings.save(path)
+    assert Settings.load(path).playback.speed == 1.75
+    for bad in (7, -1, 0.1, "fast", None, True):
+        data = json.loads(path.read_text())
+        data["playback"]["speed"] = bad
+        path.write_text(json.dumps(data))
+        loaded = Settings.load(path).playback
+        assert loaded.speed == 1.0 and loaded.when_slow == "keep-up", bad

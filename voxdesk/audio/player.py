@@ -183,6 +183,7 @@ class Player:
 
     def end_of_input(self) -> None:
         """No more samples will come: play what is queued, then finish."""
+        self._queue.end_of_input()
         self._input_ended = True
 
     # -- transport --------------------------------------------------------------------------

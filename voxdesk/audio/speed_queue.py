@@ -49,6 +49,7 @@ class SpeedQueue:
         self._timeline: collections.deque[tuple[int, float, float]] = collections.deque(
             maxlen=TIMELINE_LENGTH)
         self._handed = 0  # frames rendered so far
+        self._ended = False  # no more samples will be pushed
         self.consumed = 0  # model frames taken from the queue so far
         self._emitted = 0.0  # model frames the rendered output stands for (less: the stretcher
         #                      holds a window of them)
@@ -68,6 +69,10 @@ class SpeedQueue:
 
     def clear(self) -> None:
         self._source.clear()
+
+    def end_of_input(self) -> None:
+        """Nothing more will be pushed: the stretcher may give out what it still holds."""
+        self._ended = True
 
     @property
     def queued_frames(self) -> float:
@@ -123,9 +128,10 @@ class SpeedQueue:
             wanted = int((frames - len(self._stretched)) * speed) + 1
             source = self._source.pop(max(wanted, MIN_PULL))
             if source.size == 0:
-                # Nothing more queued (an underrun, or the end): what the stretcher still holds
-                # is heard now, not after the pause.
-                if stretch.pending:
+                # At the end, what the stretcher still holds is heard. Not at an underrun: its
+                # window (~40 ms) then waits for the next samples, since starting it afresh
+                # after every late chunk would make each chunk's length off by up to 20 %.
+                if self._ended and stretch.pending:
                     self._emit(stretch.flush(), exact=True)
                 return
             self.consumed += source.size

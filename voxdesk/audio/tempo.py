@@ -18,6 +18,7 @@ import math
 import numbers
 from collections.abc import AsyncIterator, Iterable, Iterator
 from fractions import Fraction
+from typing import Any
 
 import av
 import av.filter
@@ -65,9 +66,10 @@ class TimeStretch:
         self.sample_rate = sample_rate
         self._speed = validate_speed(speed)
         self._stages = max(1, math.ceil(math.log(SPEED_MAX) / math.log(_instance_max())))
-        self._graph = None
-        self._source = self._sink = None
-        self._tempos: list = []
+        self._graph: av.filter.Graph | None = None
+        self._source: Any = None  # av.filter.FilterContext once open
+        self._sink: Any = None
+        self._tempos: list[Any] = []
         self._pts = 0
         self.pending = 0  # input samples given since the last flush (0: nothing inside)
 

@@ -131,6 +131,7 @@ class SpeechWorker(QObject):
             for clip in request.voice.clips if request.voice is not None else ():
                 check_clip(clip)  # reads the clip: a clear message before the model is asked
             player = self._ensure_player()
+            player.set_speed(self._speed)  # (a reference clip played at 1x may have reset it)
             utterance = Utterance(engine, player, request, on_chunk=self._on_chunk,
                                   guard=self._guard(engine))
         except Exception as exc:  # noqa: BLE001
@@ -174,6 +175,7 @@ class SpeechWorker(QObject):
         try:
             samples, rate = _read_clip(Path(path))
             player = self._ensure_player()
+            player.set_speed(1.0)  # a reference clip is heard as it was recorded
             player.begin(rate)
         except Exception as exc:  # noqa: BLE001
             self.error.emit(*describe(exc))
