@@ -21,7 +21,7 @@ _SCENARIO_HELP = """scenarios (default: quick; `all` runs every one):
   guard        seams and underruns with the real-time guard off and on
   gui          event-loop stalls in the window while speaking, and stop latency
   export       a book to M4B vs its synthesis alone: time ratio, peak memory
-               (book length: VOXDESK_BENCH_BOOK_CHARS, default 40,000 characters)
+               (book length: VOXDESK_BENCH_BOOK_CHARS, default 10,000 characters)
 
 With a random-weight model (python -m voxdesk.testing.tiny_model DIR [--full-size]) the
 stop head is random: force the length with --min-len N --max-len N."""
