@@ -205,3 +205,27 @@ def test_full_disk_is_a_clear_error(tiny_model_dir, book_file, tmp_path):
         assert not (disk / "book.m4b").exists()
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_disk_filling_up_mid_export_is_the_same_clear_error(engine, tmp_path):
+    """The space check passes (the estimate is below the free space) but the audio is longer:
+    the disk fills while a chapter is written; the error says so and what is done is kept."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        # ~1 s of speech by its length, but 2 x 3.2 s of audio (the tiny model's max length)
+        book = book_from_markdown("## One\n\nGo.\n\n## Two\n\nNo.", title="short")
+        job = AudiobookJob(book, disk / "book.m4b", params=SynthesisParams(max_len=20))
+        with pytest.raises(ExportError, match="disk is full") as error:
+            export_audiobook(engine, job)
+        assert isinstance(error.value.__cause__, OSError)  # ENOSPC while writing, not the check
+        assert "needs about" in str(error.value) and "run the same command again" in str(
+            error.value)
+        assert not (disk / "book.m4b").exists()
+        work = disk / ".book.m4b.voxdesk-work"
+        assert not list(work.glob("*.partial"))  # the chapter being written is dropped
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

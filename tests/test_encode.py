@@ -117,3 +117,19 @@ def test_voice_clips_in_any_format_decode(tmp_path):
     samples, rate = decode_audio(path, 16000)
     assert rate == 16000 and len(samples) == pytest.approx(32000, rel=0.02)
     assert decode_audio(io.BytesIO(path.read_bytes()))[1] == 44100
+
+
+@pytest.mark.parametrize("name, codec", [("speech.opus", "opus"), ("speech.mp3", "mp3")])
+def test_voxdesk_export_writes_the_format_its_name_asks_for(cli, tiny_model_dir, tmp_path,
+                                                            name, codec):
+    out = tmp_path / name
+    result = cli("export", "Hello from the command line. This is a second sentence.", "-o",
+                 str(out), "--model", str(tiny_model_dir), "--max-len", "20", "--device", "cpu",
+                 timeout=280)
+    assert result.returncode == 0, result.stderr
+    info = probe(out)
+    assert audio_stream(info)["codec_name"] == codec
+    assert int(audio_stream(info)["sample_rate"]) == 48000
+    # two sentences of 20 steps (long enough for MP3's encoder delay to stay under 1 %)
+    assert duration(info) == pytest.approx(2 * 20 * 0.16, rel=0.01)
+    assert list(tmp_path.iterdir()) == [out]

@@ -26,7 +26,7 @@ _SCENARIO_HELP = """scenarios (default: quick; `all` runs every one):
                port, or --url): first byte / first audio / total, streaming vs complete file,
                default and cloned voice, /v1/audio/speech and the WebSocket. Runs on its own.
   export       a book to M4B vs its synthesis alone: time ratio, peak memory
-               (book length: VOXDESK_BENCH_BOOK_CHARS, default 40,000 characters)
+               (book length: VOXDESK_BENCH_BOOK_CHARS, default 10,000 characters)
   speed        time-stretch CPU cost at 1.5x and 2x, and its effect on first audible
   document     opening a 300-page PDF and a 1 MB EPUB to the first audio
 
