@@ -46,6 +46,7 @@ from voxdesk.gui.latency_panel import LatencyPanel
 from voxdesk.gui.params_panel import ParamsPanel
 from voxdesk.gui.settings_dialog import SettingsDialog
 from voxdesk.gui.text_editor import AUDIO_SUFFIXES, TextEditor, from_qt, to_qt
+from voxdesk.gui.voice_design import make_new_default_voice
 from voxdesk.gui.voice_panel import VoicePanel, open_voice_store
 from voxdesk.gui.voice_profiles import VoiceProfilesDialog
 from voxdesk.gui.worker import (
@@ -275,6 +276,7 @@ class MainWindow(QMainWindow):
         self.manage_voices_action.setEnabled(self.voice_store is not None)
         self._action(menu, "Choose reference &clip…", self.voice_panel.choose_clip)
         self._action(menu, "&Play reference", self.voice_panel.preview_button.click)
+        self._action(menu, "&New default voice", lambda: make_new_default_voice(self))
 
         menu = self.menuBar().addMenu("&Help")
         self._action(menu, "&Keyboard shortcuts", self.show_shortcuts)
