@@ -325,6 +325,9 @@ class Engine:
             for _ in self._generate_segment(HOUSE_SENTENCE, None, request):
                 pass
         spoken = self._last_sentence(0)
+        if spoken.latents is None:  # nothing generated: keep no voice rather than a broken one
+            raise SynthesisError("The default voice could not be made (the model generated "
+                                 "nothing).", "Try again, or choose a saved voice.")
         voice = HouseVoiceFile(seed, make_prompt(self._model.tts, spoken.text, spoken.latents))
         fingerprint = model_fingerprint(self.info)
         stamp = None
