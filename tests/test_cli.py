@@ -49,10 +49,12 @@ def test_export_formats(cli, tiny_model_dir, tmp_path, fmt, subtype, name):
 
 def test_speak_plays_the_synthesised_audio(cli, tiny_model_dir, tmp_path, sink_recorder):
     reference = tmp_path / "reference.wav"
-    assert cli("export", TEXT, "-o", str(reference), "--format", "float32",
+    # No pause between the sentences: model-sized pieces only (joins: tests/test_joins.py).
+    assert cli("export", TEXT, "-o", str(reference), "--format", "float32", "--pause", "0",
                "--model", str(tiny_model_dir), *FAST).returncode == 0
     with sink_recorder() as rec:
-        result = cli("speak", TEXT, "--model", str(tiny_model_dir), "--stats", *FAST)
+        result = cli("speak", TEXT, "--model", str(tiny_model_dir), "--stats", "--pause", "0",
+                     *FAST)
     assert result.returncode == 0, result.stderr
     expected, _ = soundfile.read(reference, dtype="float32")
     scores = find_pieces_in_order(rec.samples, expected)

@@ -18,14 +18,21 @@ however long the document is:
 Latents are never cut: a prompt's text must be exactly what its audio says, so a sentence too
 long for a slot is skipped for that slot rather than truncated.
 
-Why these bounds (measured with ``voxdesk bench long-text``, see docs/performance.md): one
-second of audio is 6.25 latent patches (VoxCPM2, 160 ms each) and every patch is one more prefill
-position. Prefill is a single batched forward pass, far cheaper per position than the generation
-steps, but on a CPU it is still visible: 4 s + 6 s of context (about 63 positions) keeps a later
-sentence's first chunk within the 1.2x target of the issue, while whole-document context grows
-without end (a 100-sentence text would prefill thousands of positions). A reference-only clone
-(VoxCPM2) keeps its reference, which is isolated from the continuation by the model's reference
-tokens, and gets the continuation on top.
+Why these bounds: every second of context is 6.25 latent patches (VoxCPM2, 160 ms each) plus
+the tokens of its text, and every one is one more prefill position before the sentence's first
+chunk. On a GPU the prefill is one parallel pass and costs next to nothing; on a CPU it is
+compute-bound (about 4.4 GFLOP per position for the 2.2 B model), so the context must stay
+small next to the sentence's own prompt. Whole-document context would grow without end (a
+100-sentence text would prefill thousands of positions, past the model's static KV cache).
+A 3 s anchor plus a 4 s previous sentence is at most ~45 patches and ~25 text tokens: enough to
+hold a voice (VoxCPM's own clone prompts are 3-10 s), small enough for the prefill. The one
+measurement made so far (``voxdesk bench long-text``, tiny model, a machine at load 25) was too
+noisy to tell; the full-size measurement against the issue's 1.2x goal is still to be done
+(docs/performance.md says why), and these two constants are what to tune with it.
+
+A reference-only clone (VoxCPM2) keeps its reference, which is isolated from the continuation by
+the model's reference tokens, and gets the continuation on top. A request with a *style* gets no
+continuation: the style only works on a reference (VoxCPM #309).
 """
 
 from __future__ import annotations
@@ -34,9 +41,9 @@ from dataclasses import dataclass
 from typing import Any
 
 #: The anchor sentence's longest duration (seconds of audio).
-ANCHOR_MAX_SECONDS = 4.0
+ANCHOR_MAX_SECONDS = 3.0
 #: The previous sentence's longest duration (seconds of audio).
-PREVIOUS_MAX_SECONDS = 6.0
+PREVIOUS_MAX_SECONDS = 4.0
 
 
 @dataclass(frozen=True)

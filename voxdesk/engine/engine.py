@@ -404,6 +404,9 @@ class Engine:
         if loaded is not None:
             self._house = (stamp, loaded)
             return loaded.prompt
+        if stamp is None and self._house is not None:  # its file went away: keep the voice
+            self._save_house_voice(self._house[1])
+            return self._house[1].prompt
         return self._make_house_voice(HOUSE_SEED).prompt
 
     def _make_house_voice(self, seed: int) -> HouseVoiceFile:
@@ -418,7 +421,15 @@ class Engine:
             for _ in self._generate_segment(HOUSE_SENTENCE, None, request):
                 pass
         spoken = self._last_sentence(0)
+        if spoken.latents is None:  # nothing generated: keep no voice rather than a broken one
+            raise SynthesisError("The default voice could not be made (the model generated "
+                                 "nothing).", "Try again, or choose a saved voice.")
         voice = HouseVoiceFile(seed, make_prompt(self._model.tts, spoken.text, spoken.latents))
+        self._save_house_voice(voice)
+        log.info("made the default voice of %s (seed %d)", self.info.model_id, seed)
+        return voice
+
+    def _save_house_voice(self, voice: HouseVoiceFile) -> None:
         fingerprint = model_fingerprint(self.info)
         stamp = None
         if self.house_voices is not None:
@@ -428,8 +439,6 @@ class Engine:
             except OSError as exc:  # a read-only disk must not stop speech
                 log.warning("could not save the default voice (%s)", exc)
         self._house = (stamp, voice)
-        log.info("made the default voice of %s (seed %d)", self.info.model_id, seed)
-        return voice
 
     def design_sample(self, description: str, text: str, seed: int, max_steps: int) -> np.ndarray:
         """VoxCPM2 voice design: ``text`` spoken by the voice ``description`` describes, from

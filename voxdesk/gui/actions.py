@@ -94,6 +94,8 @@ SPECS: dict[str, Spec] = {
                           "saved voices."),
     "choose_clip": Spec("Choose reference &clip…", "Clone the voice of a short recording."),
     "play_reference": Spec("&Play reference", "Listen to the current voice's recording."),
+    "new_default_voice": Spec("&New default voice", "Make another voice for \"Model default "
+                              "voice\" (every sentence keeps it)."),
     "shortcuts": Spec("&Keyboard shortcuts", "Every shortcut of the window (F1).", ("F1",)),
     "diagnostics": Spec("Copy &diagnostics", "Put a report for a bug report on the clipboard."),
     "about": Spec("&About VoxDesk", "Version and credits."),
@@ -104,7 +106,7 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&Speech", ("play", "stop", "-", "previous_sentence", "next_sentence", "previous_chapter",
                  "next_chapter", "-", "faster", "slower")),
     ("&View", ("outline", "advanced")),
-    ("V&oices", ("manage_voices", "choose_clip", "play_reference")),
+    ("V&oices", ("manage_voices", "choose_clip", "play_reference", "new_default_voice")),
     ("&Help", ("shortcuts", "diagnostics", "about")),
 )
 CHECKABLE = ("outline", "advanced")

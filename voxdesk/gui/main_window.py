@@ -41,6 +41,7 @@ from voxdesk.gui.status_area import StatusArea, model_name
 from voxdesk.gui.tasks import run_task
 from voxdesk.gui.text_editor import AUDIO_SUFFIXES, TextEditor, from_qt, local_files, to_qt
 from voxdesk.gui.transport import TransportBar
+from voxdesk.gui.voice_design import make_new_default_voice
 from voxdesk.gui.voices import VoiceProfilesDialog
 from voxdesk.gui.voices.panel import VoicePanel, open_voice_store
 from voxdesk.settings import Settings
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
             "advanced": lambda: self.advanced.set_expanded(
                 self.actions_by_name["advanced"].isChecked()),
             "manage_voices": self.manage_voices,
+            "new_default_voice": lambda: make_new_default_voice(c, self.statusBar()),
             "choose_clip": lambda: self.voice_panel.choose_clip(),
             "play_reference": lambda: self.voice_panel.preview_button.click(),
             "shortcuts": self.show_shortcuts, "diagnostics": self.copy_diagnostics,

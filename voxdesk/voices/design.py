@@ -93,7 +93,7 @@ def candidate_seeds(seed: int, count: int) -> list[int]:
 
 def generate_candidates(
     engine: Engine, description: str, seed: int, count: int = 3, text: str = SAMPLE_TEXT,
-    max_steps: int = DESIGN_MAX_STEPS, cancelled: Callable[[], bool] = lambda: False,
+    max_steps: int | None = None, cancelled: Callable[[], bool] = lambda: False,
 ) -> Iterator[Candidate]:
     """One candidate per seed (``seed``, ``seed + 1``...), each as soon as it is made."""
     description = check_description(description)
@@ -101,7 +101,8 @@ def generate_candidates(
     for one_seed in candidate_seeds(seed, count):
         if cancelled():
             return
-        samples = engine.design_sample(description, text, one_seed, max_steps)
+        samples = engine.design_sample(description, text, one_seed,
+                                       max_steps or DESIGN_MAX_STEPS)
         yield Candidate(one_seed, " ".join(text.split()), samples, engine.sample_rate)
 
 

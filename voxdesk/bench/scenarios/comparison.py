@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 
 from voxdesk.bench import texts
@@ -31,7 +34,24 @@ def compare_units(bench: Bench) -> int:
     return bench.runs(3) * len(COMPARE_TEXTS) * 2 * 3 + 1
 
 
+@contextlib.contextmanager
+def _as_raw_voxcpm(bench: Bench) -> Iterator[None]:
+    """Without a voice, the engine speaks in its house voice (a prompt voxcpm's own API does
+    not take): these scenarios compare like with like, so they speak as voxcpm does."""
+    engine = bench.engine
+    house, engine.house_voices = engine.house_voices, None
+    try:
+        yield
+    finally:
+        engine.house_voices = house
+
+
 def compare(bench: Bench) -> ScenarioResult:
+    with _as_raw_voxcpm(bench):
+        return _compare(bench)
+
+
+def _compare(bench: Bench) -> ScenarioResult:
     result = ScenarioResult(
         "compare", "Time to first audio: raw voxcpm non-streaming (generate: the whole audio "
         "first) and streaming (generate_streaming), and VoxDesk streaming.",
@@ -79,6 +99,11 @@ OVERHEAD_PATHS = [("voxdesk", "voxdesk", True), ("voxdesk engine", "voxdesk engi
 
 
 def overhead(bench: Bench) -> ScenarioResult:
+    with _as_raw_voxcpm(bench):
+        return _overhead(bench)
+
+
+def _overhead(bench: Bench) -> ScenarioResult:
     playing = bench.options.audio
     through = "engine + guard + player" if playing else "engine + guard (--no-audio)"
     result = ScenarioResult(

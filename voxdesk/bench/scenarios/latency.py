@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import statistics
+import time
+
 from voxdesk.bench import texts
 from voxdesk.bench.context import Bench
 from voxdesk.bench.measure import first_chunk, speak
 from voxdesk.bench.result import ScenarioResult
 from voxdesk.bench.stats import ratio
+from voxdesk.engine.request import SynthesisRequest
 from voxdesk.engine.segmentation import split_text
 
 SPOKEN_METRICS = ["first_chunk_latency", "first_audible_latency", "total_time", "audio_duration",
@@ -47,7 +51,7 @@ def repeat(bench: Bench) -> ScenarioResult:
 
 
 def long_text_units(bench: Bench) -> int:
-    return 2 * bench.runs(3)
+    return 4 * bench.runs(3)
 
 
 def long_text(bench: Bench) -> ScenarioResult:
@@ -70,7 +74,65 @@ def long_text(bench: Bench) -> ScenarioResult:
     result.ratios["10k chars / 1 sentence first chunk"] = ratio(
         result.median("10k chars", "first_chunk_latency"),
         result.median("1 sentence", "first_chunk_latency"))
+    _continuity(bench, result, document, runs)
     return result
+
+
+#: Sentences of the document spoken whole, with continuity on and off.
+CONTINUITY_SENTENCES = 6
+
+
+def _continuity(bench: Bench, result: ScenarioResult, document: str, runs: int) -> None:
+    """Each sentence's first-chunk time (its prefill and first step) with continuity on and
+    off: continuity lengthens the prompt of every sentence after the first, by a bounded
+    context (voxdesk.engine.continuity). Goal: later sentences <= 1.2 x, first unchanged."""
+    segments = split_text(document, bench.engine.max_segment_weight)[:CONTINUITY_SENTENCES]
+    text = " ".join(s.text for s in segments)
+    result.metrics += ["later_first_chunk", "context_s"]  # per sentence: in the samples
+    per_sentence: dict[str, list[list[float]]] = {"continuity on": [], "continuity off": []}
+    for run in range(runs):
+        order = [("continuity off", False), ("continuity on", True)]
+        for variant, on in order if run % 2 == 0 else order[::-1]:
+            bench.progress.step(f"long-text: {variant} {run + 1}/{runs}")
+            times, context = _sentence_first_chunks(bench, text, on)
+            per_sentence[variant].append(times)
+            result.samples.append({
+                "variant": variant, "run": run, "segments": len(times),
+                "sentence_first_chunk": times, "first_chunk_latency": times[0],
+                "later_first_chunk": statistics.median(times[1:]) if len(times) > 1 else None,
+                "context_s": context, "text_chars": len(text)})
+            bench.progress.advance()
+    result.ratios["continuity on / off, first sentence's first chunk"] = ratio(
+        result.median("continuity on", "first_chunk_latency"),
+        result.median("continuity off", "first_chunk_latency"))
+    on, off = per_sentence["continuity on"], per_sentence["continuity off"]
+    count = min(len(t) for t in on + off)
+    per_index = [ratio(statistics.median(r[i] for r in on), statistics.median(r[i] for r in off))
+                 for i in range(1, count)]
+    result.ratios["continuity on / off, later sentences' first chunk (worst)"] = max(
+        (r for r in per_index if r is not None), default=None)
+    result.ratios["continuity on / off, later sentences' first chunk (median)"] = ratio(
+        result.median("continuity on", "later_first_chunk"),
+        result.median("continuity off", "later_first_chunk"))
+
+
+def _sentence_first_chunks(bench: Bench, text: str, continuity: bool
+                           ) -> tuple[list[float], float]:
+    """Seconds from the end of each sentence (the stream's start for the first) to the next
+    sentence's first chunk; and the longest context (seconds of audio) a sentence received."""
+    params = bench.params.replace(continuity=continuity)
+    stream = bench.engine.synthesize(SynthesisRequest(text, None, params))
+    times: list[float] = []
+    context = 0.0
+    last, segment = stream.stats.requested_at, -1
+    for chunk in stream:
+        now = time.monotonic()
+        if chunk.segment.index != segment:
+            segment = chunk.segment.index
+            times.append(now - last)
+            context = max(context, stream.continuity.context_seconds())
+        last = time.monotonic()
+    return times, context
 
 
 def clear_voice_caches(bench: Bench) -> None:

@@ -43,6 +43,7 @@ from voxdesk.errors import VoxDeskError
 from voxdesk.gui.errors import ErrorPresenter
 from voxdesk.gui.voices.add_dialog import AddVoiceDialog, combo_modes
 from voxdesk.gui.voices.record_dialog import RecordDialog
+from voxdesk.gui.voice_design import open_design_dialog
 from voxdesk.voices.archive import SUFFIX
 from voxdesk.voices.profile import VoiceProfile
 from voxdesk.voices.store import RemovedProfile, VoiceStore
@@ -167,6 +168,8 @@ class VoiceProfilesDialog(QDialog):
                                           self.record)
         self.import_button = self._button("&Import voice…", f"Add a voice from a {SUFFIX} file",
                                           lambda: self.import_voice_file())
+        self.design_button = self._button("Desi&gn…", "Create a voice from a description "
+                                          "(VoxCPM2)", lambda: open_design_dialog(self))
         self.undo_label = QLabel()
         self.undo_button = self._button("&Undo", "Bring the deleted voice back (Ctrl+Z)",
                                         self.undo_delete)
@@ -199,7 +202,8 @@ class VoiceProfilesDialog(QDialog):
         columns.addLayout(left, 2)
         columns.addWidget(self.details, 3)
         adding = QHBoxLayout()
-        for button in (self.import_audio_button, self.record_button, self.import_button):
+        for button in (self.import_audio_button, self.record_button, self.design_button,
+                       self.import_button):
             adding.addWidget(button)
         adding.addStretch(1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
