@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from voxdesk.audio.export import AtomicAudioWriter, export_chunks
+from audio_helpers import export_chunks
+
+from voxdesk.audio.export import AtomicAudioWriter
 from voxdesk.errors import ExportError, ReferenceAudioError
 
 RATE = 48_000

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from voxdesk.audio.export import export_chunks
+from audio_helpers import export_chunks
+
 from voxdesk.audio.player import Player
 from voxdesk.engine import SynthesisParams, SynthesisRequest, split_text
 from voxdesk.speech import Utterance
