@@ -170,7 +170,7 @@ def test_killed_export_resumes_with_the_same_chapters(tiny_model_dir, book_file,
     work = tmp_path / ".book.m4b.voxdesk-work"
     for needed in (0, 1):  # kill while writing the first chapter, then a later one
         process = start_export(book_file, out, tiny_model_dir, "--quiet")
-        wait_for(lambda: len(list(work.glob("*.json"))) - 1 >= needed
+        wait_for(lambda needed=needed: len(list(work.glob("*.json"))) - 1 >= needed
                  and any(work.glob("*.partial")))
         time.sleep(rng.uniform(0, 0.5))  # a random moment in the middle of a chapter
         os.kill(process.pid, signal.SIGKILL)

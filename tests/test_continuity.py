@@ -115,7 +115,9 @@ def test_reference_clone_keeps_its_reference_and_adds_the_continuation(engine, s
 
 
 def test_a_sentence_too_long_for_the_context_is_skipped_not_cut(engine):
-    latents = lambda n: torch.zeros(n, 4, 64)
+    def latents(n: int) -> torch.Tensor:
+        return torch.zeros(n, 4, 64)
+
     continuity = Continuity(engine._model.tts, None, anchor_max_seconds=1.0,
                             previous_max_seconds=2.0)
     continuity.record(SpokenSentence(0, "Long.", latents(20), 3.2))  # too long for both

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-
 from audio_helpers import export_chunks
 
 from voxdesk.audio.export import AtomicAudioWriter

@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile
-
 from audio_helpers import export_chunks
 
 from voxdesk.audio.player import Player

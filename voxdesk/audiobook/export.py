@@ -201,7 +201,8 @@ class AudiobookExport:
             if lengths[index] is not None:
                 continue
 
-            def report(chars_in_chapter: int, index: int = index, title: str = title) -> None:
+            def report(chars_in_chapter: int, index: int = index, title: str = title,
+                       done_chars: int = done_chars) -> None:
                 if self.progress is None:
                     return
                 run_chars = chars_this_run + chars_in_chapter

@@ -77,7 +77,7 @@ class ExportBar:
 
 
 def run_audiobook(args: argparse.Namespace) -> int:
-    from voxdesk.audiobook import AudiobookJob, export_audiobook
+    from voxdesk.audiobook import AudiobookJob
     from voxdesk.audiobook.export import AudiobookExport
     from voxdesk.cli.options import load_engine, request_from_args
 

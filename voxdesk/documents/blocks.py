@@ -16,10 +16,18 @@ import lxml.html
 from voxdesk.documents.cleaning import clean_inline
 
 _BLOCK = frozenset(
-    ["address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "ol", "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul", "html"]
+    [
+        "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog",
+        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
+        "h6", "header", "hgroup", "hr", "li", "main", "ol", "p", "pre", "section", "summary", "table",
+        "tbody", "thead", "tfoot", "tr", "ul", "html"
+    ]
 )
 _SKIP = frozenset(
-    ["script", "style", "head", "noscript", "template", "svg", "math", "iframe", "object", "embed", "button", "select", "textarea", "input", "canvas", "video", "audio", "map", "nav"]
+    [
+        "script", "style", "head", "noscript", "template", "svg", "math", "iframe", "object", "embed",
+        "button", "select", "textarea", "input", "canvas", "video", "audio", "map", "nav"
+    ]
 )
 _NOTE_TYPES = re.compile(r"\b(?:footnotes?|endnotes?|rearnotes?|notes|doc-footnote|"
                          r"doc-endnotes?|doc-footnotes)\b")

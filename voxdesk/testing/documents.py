@@ -160,7 +160,13 @@ def make_odt(path: Path, chapters: Sequence[ChapterSpec], title: str | None = No
     return path
 
 
-_WORDS = ["keeper", "lighthouse", "harbour", "storm", "night", "lamp", "water", "ship", "sailor", "rope", "stair", "window", "morning", "tide", "fog", "bell", "wind", "wave", "rock", "shore", "island", "letter", "diary", "winter", "summer", "light", "dark", "boat", "net", "fish", "town", "street", "child", "mother", "father", "old", "young", "quiet", "loud", "slow", "fast", "stone", "bread", "salt", "iron", "glass", "cloud", "rain", "snow", "star", "moon", "sun", "road", "bridge", "gate", "door"]
+_WORDS = [
+    "keeper", "lighthouse", "harbour", "storm", "night", "lamp", "water", "ship", "sailor", "rope", "stair",
+    "window", "morning", "tide", "fog", "bell", "wind", "wave", "rock", "shore", "island", "letter", "diary",
+    "winter", "summer", "light", "dark", "boat", "net", "fish", "town", "street", "child", "mother", "father",
+    "old", "young", "quiet", "loud", "slow", "fast", "stone", "bread", "salt", "iron", "glass", "cloud",
+    "rain", "snow", "star", "moon", "sun", "road", "bridge", "gate", "door"
+]
 
 
 def book_chapters(count: int, paragraphs: int, words: int = 60, seed: int = 0

@@ -41,9 +41,9 @@ from PySide6.QtWidgets import (
 
 from voxdesk.errors import VoxDeskError
 from voxdesk.gui.errors import ErrorPresenter
+from voxdesk.gui.voice_design import open_design_dialog
 from voxdesk.gui.voices.add_dialog import AddVoiceDialog, combo_modes
 from voxdesk.gui.voices.record_dialog import RecordDialog
-from voxdesk.gui.voice_design import open_design_dialog
 from voxdesk.voices.archive import SUFFIX
 from voxdesk.voices.profile import VoiceProfile
 from voxdesk.voices.store import RemovedProfile, VoiceStore
