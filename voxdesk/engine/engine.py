@@ -165,7 +165,9 @@ class SynthesisStream:
                     if self.cancelled:
                         break
                     request = self.request
-                    self._engine.threads.adjust()  # a busy desktop: fewer threads, no spinning
+                    # A busy desktop: fewer threads, no spinning. Not with a seed: another
+                    # thread count sums in another order, and a seed promises the same audio.
+                    self._engine.threads.adjust(reproducible=self.request.params.seed is not None)
                     if self.planner is not None:  # the real-time guard may lower timesteps
                         params = self.planner.plan_segment(segment, request.params)
                         request = dataclasses.replace(request, params=params)

@@ -68,9 +68,14 @@ class ThreadTuner:
     def _sample(self) -> tuple[float, tuple[int, int] | None, int | None]:
         return time.monotonic(), _read_cpu(), _read_own()
 
-    def adjust(self) -> int:
-        """Set torch's thread count for what comes next; returns it."""
+    def adjust(self, reproducible: bool = False) -> int:
+        """Set torch's thread count for what comes next; returns it. ``reproducible``: the full
+        count, always (another count sums in another order: not bit-identical audio)."""
         if not self.enabled:
+            return self.threads
+        if reproducible:
+            if self.threads != self.max_threads:
+                self.reset()
             return self.threads
         now = self._sample()
         (t0, cpu0, own0), (t1, cpu1, own1) = self._last, now
