@@ -81,8 +81,8 @@ def test_start_pcm_chunks_and_end_match_the_complete_file(server, ws):
     assert all(isinstance(m, bytes) for m in messages[3:-1])
     pcm = np.frombuffer(audio_of(messages), dtype="<i2")
     assert end["type"] == "end" and end["id"] == 1
-    assert end["chunks"] == len(chunks) and end["samples"] == len(pcm) == 12 * STEP
-    assert end["audio_seconds"] == pytest.approx(12 * 0.16)
+    assert end["chunks"] == len(chunks) and end["samples"] == len(pcm) == 12 * STEP + 12000
+    assert end["audio_seconds"] == pytest.approx(12 * 0.16 + 0.25)  # + the pause
     assert end["synthesis_ms"] >= end["latency_ms"] > 0 and end["real_time_factor"] > 0
 
     complete = requests.post(f"{server.url}/api/tts", data={"text": text, "max_len": "6",
