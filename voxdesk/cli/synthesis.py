@@ -186,7 +186,8 @@ def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest],
                 while True:
                     done = utterance.wait(timeout=0.05)
                     mark = player.mark_at_playhead()
-                    if on_sentence is not None and mark is not None and mark is not heard:
+                    if on_sentence is not None and isinstance(mark, Segment) \
+                            and mark is not heard:
                         heard = mark
                         on_sentence(number, mark)
                     if done:

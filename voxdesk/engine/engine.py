@@ -416,7 +416,7 @@ class Engine:
 
         request = SynthesisRequest(HOUSE_SENTENCE, None,
                                    SynthesisParams(max_len=self.house_max_steps))
-        devices = [] if self.info.device == "cpu" else None
+        devices: list[int] | None = [] if self.info.device == "cpu" else None
         with torch.random.fork_rng(devices=devices):  # leave the caller's random state alone
             torch.manual_seed(seed)
             self._forget_last_sentence()
@@ -451,7 +451,7 @@ class Engine:
 
         require_design(self)
         request = SynthesisRequest(text, None, SynthesisParams(max_len=max_steps))
-        devices = [] if self.info.device == "cpu" else None
+        devices: list[int] | None = [] if self.info.device == "cpu" else None
         with self._generation_slot(threading.Event()), torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             pieces = list(self._generate_segment(f"({description}){text}", None, request))
