@@ -138,18 +138,15 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 
 def load_book(path: str | os.PathLike[str]) -> BookLike:
-    """The book in ``path``: through voxdesk.documents when present (EPUB, PDF, DOCX...),
-    else Markdown or plain text read here."""
-    try:
-        from voxdesk.documents import load_document  # type: ignore[import-not-found]
-    except ImportError:
-        load_document = None
-    if load_document is not None:
-        return load_document(path)  # type: ignore[no-any-return]
+    """The book in ``path``: Markdown and text read here (``#`` headings are the chapters, a
+    single ``#`` over ``##`` the title, front matter the author); any other document (EPUB,
+    PDF, DOCX, ODT, HTML...) through voxdesk.documents, with its table of contents, title,
+    author and cover."""
     file = Path(path)
     if file.suffix.lower() not in (".md", ".markdown", ".txt", ".text", ""):
-        raise InvalidRequestError(f"{file.name}: only Markdown and text books can be read here.",
-                                  "Convert it to Markdown (chapters as # headings).")
+        from voxdesk.documents import load_document
+
+        return load_document(path)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from voxdesk.audio.tempo import SPEED_MAX, SPEED_MIN, SPEED_STEP, TimeStretch
 from voxdesk.audiobook.book import Book, BookChapter
 from voxdesk.audiobook.export import AudiobookJob, ExportProgress, chapters_of
 from voxdesk.engine import Engine, SynthesisParams, split_text
@@ -94,7 +96,7 @@ class ExportDialog(QDialog):
     """Choose what to export and where; :meth:`job` is the result once accepted."""
 
     def __init__(self, book: Book, engine: Engine | None, params: SynthesisParams,
-                 folder: str, parent: QWidget | None = None) -> None:
+                 folder: str, parent: QWidget | None = None, speed: float = 1.0) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.setAccessibleName("Export")
@@ -125,6 +127,17 @@ class ExportDialog(QDialog):
             self.chapters.addItem(item)
         form.addRow(self._label("&Chapters:", self.chapters), self.chapters)
 
+        self.speed = QDoubleSpinBox()
+        self.speed.setRange(SPEED_MIN, SPEED_MAX)
+        self.speed.setSingleStep(SPEED_STEP)
+        self.speed.setDecimals(2)
+        self.speed.setSuffix("×")
+        self.speed.setValue(speed)
+        self.speed.setAccessibleName("Speed")
+        self.speed.setToolTip("How fast the exported speech is, same pitch (Alt+S); the "
+                              "window's speed by default.")
+        form.addRow(self._label("&Speed:", self.speed), self.speed)
+
         self.target = QLineEdit(str(Path(folder) / f"{_file_stem(book.title)}.m4b"))
         self.target.setAccessibleName("Target file")
         self.target.setToolTip("Where the export is written (Alt+T).")
@@ -154,6 +167,7 @@ class ExportDialog(QDialog):
         self.format.currentIndexChanged.connect(self._format_changed)
         self.split.toggled.connect(self._update)
         self.chapters.itemChanged.connect(self._update)
+        self.speed.valueChanged.connect(self._update)
         self._format_changed()
 
     @staticmethod
@@ -187,6 +201,7 @@ class ExportDialog(QDialog):
             return
         texts = [text for _, text in chapters_of(self.book, include)]
         audio_s, work_s = estimate_seconds(self.engine, texts, self.params)
+        audio_s /= self.speed.value()  # the time-stretch itself costs little next to the model
         took = (f"about {duration_text(work_s)} on this computer" if work_s is not None
                 else "the time it takes is known once this model has spoken here")
         self.estimate.setText(f"About {duration_text(audio_s)} of audio; {took}.")
@@ -201,8 +216,13 @@ class ExportDialog(QDialog):
     def job(self) -> AudiobookJob:
         extension = self.format.currentData()
         output = Path(self.target.text()).expanduser().with_suffix(extension)
-        return AudiobookJob(self.book, output, split=self.split.isChecked(),
-                            params=self.params, include=self.included())
+        job = AudiobookJob(self.book, output, split=self.split.isChecked(),
+                           params=self.params, include=self.included())
+        speed = round(self.speed.value(), 2)
+        if speed != 1.0:
+            job.transform = lambda rate: TimeStretch(rate, speed)
+            job.transform_id = f"speed={speed:g}"
+        return job
 
 
 def _file_stem(title: str | None) -> str:

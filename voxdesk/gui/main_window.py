@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
         book = book_from_window(text, self.controller.outline, title)
         folder = self.settings.window.last_folder or str(Path.home())
         dialog = ExportDialog(book, self.controller.engine, self.controller.params, folder,
-                              self)
+                              self, speed=self.controller.speed)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.export_book(dialog))
         self.export_dialog = dialog
