@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QWidget
 
 from tests.probe import audio_stream, duration, needs_ffprobe, probe
 from voxdesk.gui.export_dialog import FORMATS, ExportDialog
@@ -62,7 +62,8 @@ def choose(dialog: ExportDialog, label: str, target, skip: tuple[int, ...] = ())
 def test_dialog_controls_are_named_and_the_estimate_is_shown(window, qtbot, tmp_path):
     dialog = open_dialog(window, qtbot, BOOK)
     for widget in dialog.findChildren(QWidget):
-        if widget.focusPolicy() != Qt.FocusPolicy.NoFocus and widget.isVisible():
+        inner = isinstance(widget.parent(), QAbstractSpinBox)  # the spin box has the name
+        if widget.focusPolicy() != Qt.FocusPolicy.NoFocus and widget.isVisible() and not inner:
             assert widget.accessibleName(), widget
     assert [dialog.format.itemText(i) for i in range(dialog.format.count())] == \
         [label for label, _ in FORMATS]
@@ -71,6 +72,10 @@ def test_dialog_controls_are_named_and_the_estimate_is_shown(window, qtbot, tmp_
     # The warm engine has measured its speed: the estimate says how long it takes here.
     assert "of audio" in dialog.estimate.text() and "on this computer" in dialog.estimate.text()
     whole = dialog.estimate.text()
+    dialog.speed.setValue(1.5)
+    assert dialog.estimate.text() != whole and dialog.job().transform_id == "speed=1.5"
+    dialog.speed.setValue(1.0)
+    assert dialog.estimate.text() == whole and dialog.job().transform is None
     dialog.chapters.item(0).setCheckState(Qt.CheckState.Unchecked)
     assert dialog.estimate.text() != whole  # fewer chapters, less time
     for row in (1, 2):
@@ -78,6 +83,14 @@ def test_dialog_controls_are_named_and_the_estimate_is_shown(window, qtbot, tmp_
     assert not dialog.start.isEnabled()
     choose(dialog, "MP3", tmp_path / "x")
     assert dialog.split.isChecked() and dialog.target.text().endswith(".mp3")
+    dialog.reject()
+
+
+def test_heading_without_text_is_not_an_export(window, qtbot):
+    dialog = open_dialog(window, qtbot, "# One\n\nSome text.\n\n# Two\n\n# Three\n\nMore.\n")
+    for row in (0, 2):
+        dialog.chapters.item(row).setCheckState(Qt.CheckState.Unchecked)
+    assert not dialog.start.isEnabled() and "no text" in dialog.estimate.text()
     dialog.reject()
 
 

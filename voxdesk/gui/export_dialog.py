@@ -30,6 +30,7 @@ from voxdesk.audio.tempo import SPEED_MAX, SPEED_MIN, SPEED_STEP, TimeStretch
 from voxdesk.audiobook.book import Book, BookChapter
 from voxdesk.audiobook.export import AudiobookJob, ExportProgress, chapters_of
 from voxdesk.engine import Engine, SynthesisParams, split_text
+from voxdesk.errors import VoxDeskError
 from voxdesk.gui.reading import Chapter
 
 #: (label, extension) of each choice; the M4B is the one-file audiobook with chapter marks.
@@ -199,7 +200,12 @@ class ExportDialog(QDialog):
         if not include:
             self.estimate.setText("Tick at least one chapter.")
             return
-        texts = [text for _, text in chapters_of(self.book, include)]
+        try:
+            texts = [text for _, text in chapters_of(self.book, include)]
+        except VoxDeskError as exc:  # only chapters without text ticked
+            self.start.setEnabled(False)
+            self.estimate.setText(exc.message)
+            return
         audio_s, work_s = estimate_seconds(self.engine, texts, self.params)
         audio_s /= self.speed.value()  # the time-stretch itself costs little next to the model
         took = (f"about {duration_text(work_s)} on this computer" if work_s is not None
