@@ -50,9 +50,15 @@ TITLES = ["The Beginning", "The Middle", "The End"]
 
 
 def expected_seconds(book, max_len: int = MAX_LEN) -> list[float]:
-    """Each chapter's audio: one sentence (title included) is max_len steps of 160 ms."""
-    return [len(split_text(text, DEFAULT_MAX_WEIGHT)) * max_len * STEP_S
-            for _, text in chapters_of(book)]
+    """Each chapter's audio: one sentence (title included) is max_len steps of 160 ms, joined
+    to the one before by the engine's sentence pause (its paragraph pause after a blank line)."""
+    params, seconds = SynthesisParams(), []
+    for _, text in chapters_of(book):
+        segments = split_text(text, DEFAULT_MAX_WEIGHT)
+        pauses = sum(params.paragraph_pause if s.paragraph_start else params.sentence_pause
+                     for s in segments[1:])
+        seconds.append(len(segments) * max_len * STEP_S + pauses)
+    return seconds
 
 
 @pytest.fixture

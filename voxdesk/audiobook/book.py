@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Sequence
 
 from voxdesk.errors import InvalidRequestError
 
@@ -139,9 +138,10 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 
 def load_book(path: str | os.PathLike[str]) -> BookLike:
-    """The book in ``path``: Markdown or plain text read here (front matter, a `#` title over
-    `##` chapters), every other document (EPUB, PDF, DOCX, ODT, HTML) through
-    voxdesk.documents."""
+    """The book in ``path``: Markdown and text read here (``#`` headings are the chapters, a
+    single ``#`` over ``##`` the title, front matter the author); any other document (EPUB,
+    PDF, DOCX, ODT, HTML...) through voxdesk.documents, with its table of contents, title,
+    author and cover."""
     file = Path(path)
     if file.suffix.lower() not in (".md", ".markdown", ".txt", ".text", ""):
         from voxdesk.documents import load_document

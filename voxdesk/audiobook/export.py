@@ -81,6 +81,8 @@ class AudiobookJob:
     #: per chapter from the sample rate; ``transform_id`` names it in the resume key.
     transform: Callable[[int], SampleTransform] | None = None
     transform_id: str = ""
+    #: The 1-based numbers of the book's chapters to include (None: all), in the book's order.
+    include: Sequence[int] | None = None
 
     @property
     def book_title(self) -> str | None:
@@ -91,10 +93,20 @@ class AudiobookJob:
         return self.author or self.book.author
 
 
-def chapters_of(book: BookLike) -> list[tuple[str, str]]:
-    """(title, text to speak) of each chapter with text; the title is read first."""
+def chapters_of(book: BookLike, include: Sequence[int] | None = None
+                ) -> list[tuple[str, str]]:
+    """(title, text to speak) of each chapter with text (of those in ``include``, 1-based,
+    when given); the title is read first."""
     result = []
+    count = len(book.chapters)
+    if include is not None:
+        wrong = [n for n in include if not 1 <= n <= count]
+        if wrong:
+            raise InvalidRequestError(f"The book has no chapter {wrong[0]}: it has {count}.",
+                                      "See `voxdesk chapters FILE` for its chapters.")
     for n, chapter in enumerate(book.chapters, 1):
+        if include is not None and n not in include:
+            continue
         text = chapter.text.strip()
         if not text:
             continue
@@ -169,7 +181,7 @@ class AudiobookExport:
             self.folder = self.output.parent
             extension = ".m4a"
         self.extension = extension
-        self.chapters = chapters_of(job.book)
+        self.chapters = chapters_of(job.book, job.include)
         check_writable(self.output if not self.split else self.output.parent / "probe")
         self.work = WorkFolder(self.output, self._job_key(), extension, restart=restart)
 

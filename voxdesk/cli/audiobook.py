@@ -77,10 +77,13 @@ class ExportBar:
 
 
 def run_audiobook(args: argparse.Namespace) -> int:
+    from voxdesk.audio.tempo import TimeStretch
     from voxdesk.audiobook import AudiobookJob
     from voxdesk.audiobook.export import AudiobookExport
     from voxdesk.cli.options import load_engine, request_from_args
+    from voxdesk.cli.synthesis import speed_from_args
 
+    speed = speed_from_args(args)  # refused before the book or the model is loaded
     book = _book(args)
     # The voice and settings as for any export (the text itself comes from the book).
     probe = argparse.Namespace(**{**vars(args), "text": "x", "file": None})
@@ -89,7 +92,11 @@ def run_audiobook(args: argparse.Namespace) -> int:
                        bitrate=args.bitrate * 1000 if args.bitrate else None,
                        split=bool(args.split), voice=request.voice, params=request.params,
                        title=args.title, author=args.author,
-                       cover=_cover(args.cover) or getattr(book, "cover", None))
+                       cover=_cover(args.cover) or getattr(book, "cover", None),
+                       include=[args.chapter] if getattr(args, "chapter", None) else None)
+    if speed != 1.0:  # the audio time-stretched before it is encoded, chapter by chapter
+        job.transform = lambda rate: TimeStretch(rate, speed)
+        job.transform_id = f"speed={speed:g}"
     engine = load_engine(args)
     bar = None if args.quiet else ExportBar()
     try:

@@ -63,7 +63,8 @@ class Spec:
 SPECS: dict[str, Spec] = {
     "open": Spec("&Open…", "Open a text or Markdown file (Ctrl+O).", ("Ctrl+O",),
                  ("document-open", SP.SP_DialogOpenButton)),
-    "export": Spec("&Export…", "Save the speech as a WAV file (Ctrl+E).", ("Ctrl+E",),
+    "export": Spec("&Export…", "Export the text as audio: MP3, Opus, M4A, an M4B "
+                   "audiobook with chapters, FLAC or WAV (Ctrl+E).", ("Ctrl+E",),
                    ("document-save-as", SP.SP_DialogSaveButton)),
     "load_model": Spec("&Load model…", "Use a VoxCPM model folder on this computer."),
     "download": Spec("&Download a model…", "Choose and download a model."),

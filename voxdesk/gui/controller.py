@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from voxdesk.audiobook.export import (
+    AudiobookExport,
+    AudiobookJob,
+    AudiobookResult,
+    ExportProgress,
+)
 from voxdesk.engine import Engine, Segment, SynthesisParams, SynthesisRequest
 from voxdesk.engine.realtime_guard import RealtimePolicy
 from voxdesk.errors import VoxDeskError
@@ -38,6 +45,10 @@ log = logging.getLogger(__name__)
 PLAYHEAD_POLL_MS = 30  # how often the heard sentence is looked up at the playhead
 NO_MODEL_HINT = ("Download one with File > Download a model…, choose a model folder with File > "
                  "Load model…, or start VoxDesk with --model PATH.")
+
+
+class _ExportCancelled(Exception):
+    """Raised from an audiobook export's progress callback when Cancel was pressed."""
 
 
 class State(enum.Enum):
@@ -72,6 +83,7 @@ class SpeechController(VoiceChoice, QObject):
     exportProgress = Signal(int, int)
     exportFinished = Signal(str, float)  # path, seconds
     exportEnded = Signal(str)  # "finished", "cancelled" or "failed"
+    bookProgress = Signal(object)  # voxdesk.audiobook ExportProgress of export_book
     outlineChanged = Signal(object)  # tuple[Chapter, ...]
     voiceChanged = Signal(object)  # VoiceSettings
     profilesChanged = Signal(list)  # profile names
@@ -91,6 +103,7 @@ class SpeechController(VoiceChoice, QObject):
         self._model = State.NO_MODEL
         self._activity: State | None = None  # SPEAKING, PAUSED, PREVIEWING
         self._exporting = False
+        self._book_cancel: threading.Event | None = None
         self._state = State.NO_MODEL
         self._pending: tuple[str, int, int] | None = None  # read once the model is loaded
         self._reading: Reading | None = None
@@ -415,8 +428,47 @@ class SpeechController(VoiceChoice, QObject):
                        lane="export")
         return True
 
+    def export_book(self, job: AudiobookJob) -> bool:
+        """Export ``job`` (chapters to an M4B or a file each) on the "export" lane; progress
+        as :attr:`bookProgress`. Cancel stops it; the same export again continues from the
+        chapters already finished (the work folder)."""
+        engine = self.engine
+        if self._exporting or engine is None:
+            if engine is None:
+                self.failed.emit("No model is loaded.", "Wait for it to load.")
+            return False
+        cancel = self._book_cancel = threading.Event()
+
+        def progress(p: ExportProgress) -> None:
+            if cancel.is_set():  # raised inside the export: it stops between two chunks
+                raise _ExportCancelled
+            self.bookProgress.emit(p)
+
+        def work() -> AudiobookResult:
+            return AudiobookExport(engine, job, False, progress).run()
+
+        def done(result: AudiobookResult) -> None:
+            seconds = result.chapters[-1].end if result.chapters else 0.0
+            self._on_export_finished(str(result.paths[0] if len(result.paths) == 1
+                                         else result.paths[0].parent), seconds)
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, _ExportCancelled):
+                self._end_export("cancelled")
+            elif isinstance(exc, VoxDeskError):
+                self._on_export_error(exc.message, exc.hint or "")
+            else:
+                self._on_export_error(f"The export failed: {exc}", "")
+
+        self._exporting = True
+        self._update_state()
+        self.tasks.run(work, done, failed, lane="export")
+        return True
+
     def cancel_export(self) -> None:
         self.exporter.cancel()
+        if self._book_cancel is not None:
+            self._book_cancel.set()
 
     def _on_export_finished(self, path: str, seconds: float) -> None:
         self.exportFinished.emit(path, seconds)

@@ -161,6 +161,8 @@ class MainWindow(QMainWindow):
         c.firstAudible.connect(self.latency_panel.set_first_audible)
         c.speechEnded.connect(lambda m: self.latency_panel.finish(m) if m is not None else None)
         c.exportEnded.connect(lambda _: self.actions_by_name["export"].setEnabled(True))
+        c.bookProgress.connect(self._on_book_progress)
+        c.exportEnded.connect(lambda _: self._on_export_ended())
         c.outlineChanged.connect(self.outline_panel.set_outline)
         c.paramsChanged.connect(self.params_panel.set_params)
         c.speedChanged.connect(self.transport.set_speed)
@@ -324,14 +326,50 @@ class MainWindow(QMainWindow):
     # == export ================================================================================
 
     def export(self) -> None:
-        start = self.settings.window.last_folder or str(Path.home())
-        path, _ = QFileDialog.getSaveFileName(self, "Export speech", str(Path(start) /
-                                              "speech.wav"), "WAV audio (*.wav)")
-        if path:
-            if not path.lower().endswith(".wav"):
-                path += ".wav"
-            self.settings.window.last_folder = str(Path(path).parent)
-            self.export_to(path)
+        """File > Export…: the dialog (format, chapters, target, estimate); it starts the
+        export in the background when accepted."""
+        from voxdesk.gui.export_dialog import ExportDialog, book_from_window
+
+        title = self.windowTitle().rsplit(" – VoxDesk", 1)[0]
+        title = Path(title).stem if title and title != "VoxDesk" else "Speech"
+        text = self.editor.toPlainText()
+        if not text.strip():
+            self.controller.failed.emit("There is no text to export.", "Type or open a text.")
+            return
+        book = book_from_window(text, self.controller.outline, title)
+        folder = self.settings.window.last_folder or str(Path.home())
+        dialog = ExportDialog(book, self.controller.engine, self.controller.params, folder,
+                              self, speed=self.controller.speed)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.export_book(dialog))
+        self.export_dialog = dialog
+        dialog.open()  # window-modal, without a nested event loop
+
+    def export_book(self, dialog: Any) -> bool:
+        job = dialog.job()
+        self.settings.window.last_folder = str(job.output.parent)
+        if not self.controller.export_book(job):
+            return False
+        self.status_area.export_started()
+        return True
+
+    def _on_book_progress(self, progress: Any) -> None:
+        from voxdesk.gui.export_dialog import progress_text
+
+        bar = self.status_area.export_progress
+        bar.setRange(0, 1000)
+        bar.setValue(int(progress.fraction * 1000))
+        text = progress_text(progress)
+        bar.setFormat(text)
+        bar.setToolTip(text)
+        bar.setAccessibleDescription(text)
+        bar.setMaximumWidth(bar.fontMetrics().horizontalAdvance(text) + 40)
+
+    def _on_export_ended(self) -> None:
+        bar = self.status_area.export_progress
+        bar.setFormat("Exporting %p%")
+        bar.setMaximumWidth(bar.fontMetrics().horizontalAdvance("M" * 12))
+        bar.setAccessibleDescription("")
 
     def export_to(self, path: str | Path) -> bool:
         """Export the selection (or the whole text) with the current voice and settings."""
