@@ -11,6 +11,7 @@ from tests.probe import audio_stream, decode, duration, needs_ffprobe, probe
 from voxdesk.audio.encode import ByteQueue, decode_audio, open_encoder
 from voxdesk.audio.export import AtomicAudioWriter
 from voxdesk.audio.pipeline import EncodeThread
+from voxdesk.engine import SynthesisParams
 from voxdesk.errors import ExportError
 
 pytestmark = needs_ffprobe
@@ -130,6 +131,8 @@ def test_voxdesk_export_writes_the_format_its_name_asks_for(cli, tiny_model_dir,
     info = probe(out)
     assert audio_stream(info)["codec_name"] == codec
     assert int(audio_stream(info)["sample_rate"]) == 48000
-    # two sentences of 20 steps (long enough for MP3's encoder delay to stay under 1 %)
-    assert duration(info) == pytest.approx(2 * 20 * 0.16, rel=0.01)
+    # two sentences of 20 steps (long enough for MP3's encoder delay to stay under 1 %), joined
+    # by the sentence pause
+    pause = SynthesisParams().sentence_pause
+    assert duration(info) == pytest.approx(2 * 20 * 0.16 + pause, rel=0.01)
     assert list(tmp_path.iterdir()) == [out]

@@ -104,7 +104,7 @@ def test_use_a_model_folder_and_remove(cli, env, hub, tiny_model_dir):
     assert again.returncode == 1 and "not downloaded" in again.stderr
 
 
-def test_no_network_and_no_model_name_the_next_step(cli, env):
+def test_no_network_and_no_model_name_the_next_step(cli, env, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -120,7 +120,7 @@ def test_no_network_and_no_model_name_the_next_step(cli, env):
     assert "voxdesk models use DIR" in speak.stderr
 
     env["HF_HUB_OFFLINE"] = "1"
-    offline = cli("export", "Hello.", "-o", os.devnull, env=env)
+    offline = cli("export", "Hello.", "-o", str(tmp_path / "hello.wav"), env=env)
     assert offline.returncode != 0
     assert "VoxCPM2 is not downloaded" in offline.stderr
     assert "voxdesk models download VoxCPM2" in offline.stderr
