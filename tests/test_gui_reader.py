@@ -126,7 +126,7 @@ def test_speed_slider_and_shortcuts_set_the_speed_that_is_kept(qtbot, warm_engin
     qtbot.keyClick(slider, Qt.Key.Key_End)
     assert window.controller.speed == pytest.approx(3.0)
     window.close()
-    assert Settings.load().speed == pytest.approx(3.0)
+    assert Settings.load().playback.speed == pytest.approx(3.0)
     again = make_window(qtbot, warm_engine, Settings.load())
     assert again.transport.speed_value.text() == "3.00×" and again.controller.speed == 3.0
 
