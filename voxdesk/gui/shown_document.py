@@ -53,7 +53,8 @@ class ShownDocument:
 def lay_out(opened: OpenedDocument) -> ShownDocument:
     """Extract every chapter (raises DocumentError) and lay the document out for the window.
     A chapter is shown as its title line, a blank line, then its paragraphs, so that the title
-    is read (and highlighted) too, as a heading."""
+    is read (and highlighted) too, as a heading; where the chapter's text already begins with
+    its title (the extractors keep the heading as the first paragraph), it is not repeated."""
     parts: list[str] = []
     outline: list[Chapter] = []
     bodies: list[int] = []
@@ -62,7 +63,8 @@ def lay_out(opened: OpenedDocument) -> ShownDocument:
     for number, entry in enumerate(opened.outline, 1):
         body = opened.chapter(number).text
         title = entry.title.strip()
-        head = f"{title}{PARAGRAPH_BREAK}" if title else ""
+        first = body.split(PARAGRAPH_BREAK, 1)[0].strip()
+        head = f"{title}{PARAGRAPH_BREAK}" if title and first != title else ""
         outline.append(Chapter(title or f"Chapter {number}", offset, entry.level))
         bodies.append(offset + len(head))
         texts.append(body)
