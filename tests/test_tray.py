@@ -229,3 +229,25 @@ def test_tray_shows_speaking_paused_and_resumes(desktop, qtbot, sink_recorder):
         with qtbot.waitSignal(window.controller.speechEnded, timeout=5000):
             tray.stop_action.trigger()
     assert tray.state == "ready" and not tray.stop_action.isEnabled()
+
+
+def test_tray_moves_by_sentence_and_changes_the_speed(desktop, qtbot, sink_recorder):
+    tray, window = desktop.tray, desktop.window
+    controller = window.controller
+    actions = {a.text(): a for a in tray.menu.actions()}
+    assert not actions["&Next sentence"].isEnabled()  # nothing to move while idle
+    speed = controller.speed
+    actions["&Faster"].trigger()
+    assert controller.speed == pytest.approx(speed + 0.05)
+    actions["S&lower"].trigger()
+    assert controller.speed == pytest.approx(speed)
+    window.editor.setPlainText("One is first. Two comes next. Three is last.")
+    with sink_recorder():
+        with qtbot.waitSignal(controller.speechStarted, timeout=20000):
+            window.play()
+        assert actions["&Next sentence"].isEnabled()
+        with qtbot.waitSignal(controller.requested, timeout=5000) as asked:
+            actions["&Next sentence"].trigger()
+        assert asked.args[0].text == "Two comes next. Three is last."
+        with qtbot.waitSignal(controller.speechEnded, timeout=5000):
+            controller.stop()

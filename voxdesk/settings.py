@@ -58,6 +58,7 @@ class WindowSettings:
     state: str = ""  # base64 of QMainWindow.saveState()
     outline_visible: bool = True  # the outline side panel
     advanced_open: bool = False  # the Advanced section (voice clip and synthesis settings)
+    recent_files: list[str] = field(default_factory=list)  # File > Open recent, newest first
 
 
 @dataclass

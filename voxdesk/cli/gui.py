@@ -13,6 +13,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_model_options(parser)
     parser.add_argument("--tray", action="store_true",
                         help="start hidden in the system tray (read aloud with Ctrl+Alt+R)")
+    parser.add_argument("document", nargs="?", metavar="FILE|URL",
+                        help="a document to open (PDF, EPUB, DOCX, ODT, HTML, Markdown, text)")
+    parser.add_argument("--read", action="store_true",
+                        help="start reading the document (where it was left) once it is open")
     parser.set_defaults(func=run)
 
 

@@ -1,4 +1,5 @@
-"""`voxdesk read-clipboard | read-selection | stop | status`: commands for the running VoxDesk.
+"""`voxdesk read-clipboard | read-selection | stop | next | previous | status`: commands for
+the running VoxDesk.
 
 They go to the running instance (see voxdesk.gui.single_instance), whose model is already
 loaded - these are what a person binds to keys in their desktop's own shortcut settings. With
@@ -20,6 +21,8 @@ HELP = {
     "read-clipboard": "read the clipboard aloud (stops if already speaking)",
     "read-selection": "read the selected text (X11 primary selection) aloud",
     "stop": "stop speaking",
+    "next": "read on from the next sentence (--chapter: the next chapter)",
+    "previous": "go back to the previous sentence (--chapter: this or the previous chapter)",
     "status": "show whether VoxDesk is running, loaded and speaking",
 }
 
@@ -30,11 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         if name.startswith("read-"):
             add_model_options(parser)
             parser.add_argument("--output-device", metavar="NAME|INDEX")
+        if name in ("next", "previous"):
+            parser.add_argument("--chapter", action="store_true",
+                                help="move by chapter rather than by sentence")
         parser.set_defaults(func=run, remote_command=name)
 
 
 def run(args: argparse.Namespace) -> int:
-    reply = forward({"command": args.remote_command})
+    command: dict[str, object] = {"command": args.remote_command}
+    if args.remote_command in ("next", "previous"):
+        command["chapter"] = bool(args.chapter)
+    reply = forward(command)
     if reply is not None:
         if args.remote_command == "status":
             print(json.dumps(reply, indent=2))
@@ -46,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.remote_command == "stop":
         return 0  # nothing is speaking
+    if args.remote_command in ("next", "previous"):
+        raise VoxDeskError("VoxDesk is not running.", "Start it with `voxdesk`, open a document "
+                           "and press Play.")
     return _read_standalone(args)
 
 

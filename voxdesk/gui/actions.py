@@ -61,8 +61,9 @@ class Spec:
 
 
 SPECS: dict[str, Spec] = {
-    "open": Spec("&Open…", "Open a text or Markdown file (Ctrl+O).", ("Ctrl+O",),
-                 ("document-open", SP.SP_DialogOpenButton)),
+    "open": Spec("&Open…", "Open a document: PDF, EPUB, DOCX, ODT, HTML, Markdown or text "
+                 "(Ctrl+O).", ("Ctrl+O",), ("document-open", SP.SP_DialogOpenButton)),
+    "open_url": Spec("Open &URL…", "Open a web article by its address (Ctrl+L).", ("Ctrl+L",)),
     "export": Spec("&Export…", "Export the text as audio: MP3, Opus, M4A, an M4B "
                    "audiobook with chapters, FLAC or WAV (Ctrl+E).", ("Ctrl+E",),
                    ("document-save-as", SP.SP_DialogSaveButton)),
@@ -103,7 +104,7 @@ SPECS: dict[str, Spec] = {
 }
 
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("&File", ("open", "export", "-", "load_model", "download", "settings", "-", "quit")),
+    ("&File", ("open", "open_url", "export", "-", "load_model", "download", "settings", "-", "quit")),
     ("&Speech", ("play", "stop", "-", "previous_sentence", "next_sentence", "previous_chapter",
                  "next_chapter", "-", "faster", "slower")),
     ("&View", ("outline", "advanced")),

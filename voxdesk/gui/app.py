@@ -78,6 +78,9 @@ def run_app(args: argparse.Namespace) -> int:
     else:
         # Loading starts once the window is on screen; it runs on the loader thread.
         window.load_model(model, device)
+    document = getattr(args, "document", None)
+    if document:
+        window.open_path(document, read=getattr(args, "read", False))
     quit_on_signals(app)
     code = app.exec()
     desktop.close()

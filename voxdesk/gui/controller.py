@@ -31,9 +31,11 @@ from voxdesk.gui import navigation
 from voxdesk.gui.errors import describe
 from voxdesk.gui.navigation import IDLE, Position, Reading
 from voxdesk.gui.reading import Chapter, open_reading, outline_of, relocate
+from voxdesk.gui.shown_document import ShownDocument, lay_out
 from voxdesk.gui.tasks import TaskRunner
 from voxdesk.gui.voice_choice import VoiceChoice, clamp_speed
 from voxdesk.gui.worker import ExportWorker, SpeechWorker
+from voxdesk.reading_position import PositionStore
 from voxdesk.settings import Settings
 from voxdesk.speech import UtteranceMetrics
 from voxdesk.voices.profile import VoiceProfile
@@ -85,6 +87,9 @@ class SpeechController(VoiceChoice, QObject):
     exportEnded = Signal(str)  # "finished", "cancelled" or "failed"
     bookProgress = Signal(object)  # voxdesk.audiobook ExportProgress of export_book
     outlineChanged = Signal(object)  # tuple[Chapter, ...]
+    documentOpened = Signal(object)  # ShownDocument, extracted in the background
+    documentFailed = Signal(str, str)  # message, hint (the previous document is kept)
+    positionSaved = Signal(object)  # ReadingPosition, saved as its sentence started playing
     voiceChanged = Signal(object)  # VoiceSettings
     profilesChanged = Signal(list)  # profile names
     paramsChanged = Signal(object)  # SynthesisParams a voice profile brought
@@ -110,6 +115,9 @@ class SpeechController(VoiceChoice, QObject):
         self._segments: tuple[Segment, ...] = ()
         self._heard = -1
         self.speed = clamp_speed(settings.playback.speed)
+        self.document: ShownDocument | None = None  # the document shown, while unedited
+        self.positions = PositionStore()
+        self._opening = 0  # the latest open request (an older one's late result is dropped)
 
         self.tasks = TaskRunner(self)
         self.speech = SpeechWorker(settings.output_device, realtime=settings.playback.policy())
@@ -340,6 +348,7 @@ class SpeechController(VoiceChoice, QObject):
             segment = self._segments[index]
             self.sentenceChanged.emit(index, reading.start + segment.start,
                                       reading.start + segment.end)
+            self._save_position(reading.start + segment.start)
         else:
             self.sentenceChanged.emit(index, -1, -1)
 
@@ -390,11 +399,56 @@ class SpeechController(VoiceChoice, QObject):
             self.failed.emit(exc.message, exc.hint)
             return None
         self.stop()
+        self.document = None
         self._set_outline(reading.outline)
         return reading.text
 
+    def open_document_in_background(self, source: str | Path) -> None:
+        """Open any document voxdesk.documents reads (a file or a URL) on the "document" lane;
+        ``documentOpened`` or ``documentFailed`` follows. Nothing changes until it has been
+        extracted whole, so a bad document leaves the one shown as it was."""
+        from voxdesk.documents import open_document
+
+        self._opening += 1
+        ticket = self._opening
+
+        def done(shown: ShownDocument) -> None:
+            if ticket == self._opening:
+                self.stop()
+                self.document = shown
+                self._set_outline(shown.outline)
+                self.documentOpened.emit(shown)
+
+        def failed(exc: BaseException) -> None:
+            if ticket == self._opening:
+                message, hint = describe(exc)
+                self.documentFailed.emit(message, hint)
+                self.failed.emit(message, hint)
+
+        self.tasks.run(lambda: lay_out(open_document(str(source))), done, failed,
+                       lane="document")
+
+    def _save_position(self, offset: int) -> None:
+        """Remember the sentence now starting to play (atomically: a crash keeps the last)."""
+        if self.document is None:
+            return
+        position = self.document.position_at(offset)
+        if position is None:
+            return
+        try:
+            self.positions.save(position)
+        except (OSError, VoxDeskError) as exc:
+            log.warning("reading position not saved: %s", exc)
+            return
+        self.positionSaved.emit(position)
+
     def set_document_text(self, text: str) -> None:
         """The text in the window changed: keep the outline in step with it."""
+        if self.document is not None:
+            if text == self.document.text:
+                self._set_outline(self.document.outline)
+                return
+            self.document = None  # edited: no longer the document whose position is kept
         found = outline_of(text)
         if not found and self.outline:
             found = relocate(self.outline, text)
@@ -491,6 +545,7 @@ class SpeechController(VoiceChoice, QObject):
         self._playhead.stop()
         self.speech.stop()
         self.exporter.cancel()
+        self._opening += 1  # a document still being extracted is not shown
         clean = self.tasks.shutdown(3.0, lanes=("speech", "export"))
         if clean:
             self.speech.shutdown()  # its lane has ended: closing the player here is safe

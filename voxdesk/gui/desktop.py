@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
+from voxdesk.audio.tempo import SPEED_STEP
 from voxdesk.gui.controller import State
 from voxdesk.gui.desktop_settings import AUTOSTART_SUPPORTED
 from voxdesk.gui.main_window import MainWindow
@@ -137,6 +138,9 @@ class Desktop(QObject):
         controller = self.controller
         tray.pauseToggled.connect(controller.toggle_pause)
         tray.stopRequested.connect(controller.stop)
+        tray.navigate.connect(lambda method: getattr(controller, method)())
+        tray.speedStep.connect(lambda step: controller.set_speed(controller.speed
+                                                                 + step * SPEED_STEP))
         tray.openWindow.connect(self.window.show_and_raise)
         tray.quitRequested.connect(self._quit)
         tray.set_voices(controller.profile_names(), _tray_voice(controller.voice))

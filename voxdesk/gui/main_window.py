@@ -16,7 +16,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QFileDialog,
+    QInputDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QVBoxLayout,
@@ -35,8 +37,10 @@ from voxdesk.gui.errors import ErrorPresenter
 from voxdesk.gui.first_run import FirstRunDialog
 from voxdesk.gui.outline_panel import OutlinePanel
 from voxdesk.gui.params_panel import ParamsPanel
-from voxdesk.gui.reading import chapter_at
+from voxdesk.gui.reading import PLAIN_SUFFIXES, chapter_at
+from voxdesk.gui.resume_bar import ResumeBar
 from voxdesk.gui.settings_dialog import SettingsDialog
+from voxdesk.gui.shown_document import ShownDocument
 from voxdesk.gui.status_area import StatusArea, model_name
 from voxdesk.gui.tasks import run_task
 from voxdesk.gui.text_editor import AUDIO_SUFFIXES, TextEditor, from_qt, local_files, to_qt
@@ -44,12 +48,14 @@ from voxdesk.gui.transport import TransportBar
 from voxdesk.gui.voice_design import make_new_default_voice
 from voxdesk.gui.voices import VoiceProfilesDialog
 from voxdesk.gui.voices.panel import VoicePanel, open_voice_store
+from voxdesk.reading_position import ReadingPosition
 from voxdesk.settings import Settings
 from voxdesk.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)
 
 SAVE_DELAY_MS = 1000  # settings are saved this long after the last change
+MAX_RECENT = 10  # File > Open recent
 OUTLINE_DELAY_MS = 300  # the outline follows typing this long after the last key
 POSITION_MS = 500  # how often the position line is refreshed while speaking
 TEXT_FILTER = ("Documents (*.txt *.md *.markdown *.text *.pdf *.epub *.docx *.odt *.html "
@@ -65,6 +71,7 @@ class MainWindow(QMainWindow):
     # (-1: none), the diagnostics report once it is on the clipboard.
     highlightChanged = Signal(int)
     diagnosticsCopied = Signal(str)
+    documentShown = Signal(object)  # ShownDocument, once it is in the editor
 
     def __init__(self, settings: Settings | None = None, engine: Engine | None = None,
                  voice_store: VoiceStore | None = None) -> None:
@@ -82,6 +89,8 @@ class MainWindow(QMainWindow):
         self.actions_by_name = build_actions(self, self._slots())
         self.actions_by_name["manage_voices"].setEnabled(store is not None)
         self._build_widgets()
+        self._build_recent_menu()
+        self._read_when_opened = False  # `voxdesk gui FILE --read`
         self._connect()
         window_state.restore(self)
         if engine is not None:
@@ -93,7 +102,8 @@ class MainWindow(QMainWindow):
     def _slots(self) -> dict[str, Any]:
         c = self.controller
         return {
-            "open": self.open_dialog, "export": self.export, "load_model": self.choose_model,
+            "open": self.open_dialog, "open_url": self.open_url_dialog, "export": self.export,
+            "load_model": self.choose_model,
             "download": self.show_first_run, "settings": self.open_settings, "quit": self.close,
             "play": self.play_pause, "stop": c.stop,
             "previous_sentence": c.previous_sentence, "next_sentence": c.next_sentence,
@@ -131,8 +141,10 @@ class MainWindow(QMainWindow):
         self.stop_button = self.transport.buttons["stop"]
         self.advanced = AdvancedSection(self.voice_panel, self.params_panel)
 
+        self.resume_bar = ResumeBar()
         central = QWidget()
         layout = QVBoxLayout(central)
+        layout.addWidget(self.resume_bar)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.transport)
         layout.addWidget(self.advanced)
@@ -164,6 +176,10 @@ class MainWindow(QMainWindow):
         c.bookProgress.connect(self._on_book_progress)
         c.exportEnded.connect(lambda _: self._on_export_ended())
         c.outlineChanged.connect(self.outline_panel.set_outline)
+        c.documentOpened.connect(self._show_document)
+        c.documentFailed.connect(lambda *_: self.statusBar().clearMessage())
+        self.resume_bar.continueChosen.connect(self._continue_from)
+        self.resume_bar.startOverChosen.connect(self._start_over)
         c.paramsChanged.connect(self.params_panel.set_params)
         c.speedChanged.connect(self.transport.set_speed)
         self.transport.set_speed(c.speed)
@@ -237,7 +253,12 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open a document",
                                               self.settings.window.last_folder, TEXT_FILTER)
         if path:
-            self.open_text_file(Path(path))
+            self.open_path(path)
+
+    def open_url_dialog(self) -> None:
+        url, ok = QInputDialog.getText(self, "Open URL", "Address of the web page to read:")
+        if ok and url.strip():
+            self.open_path(url.strip())
 
     def open_files(self, paths: list[Path]) -> None:
         """Dropped files: audio becomes the voice clip, anything else is opened as text."""
@@ -245,8 +266,87 @@ class MainWindow(QMainWindow):
             if path.suffix.lower() in AUDIO_SUFFIXES:
                 self.voice_panel.set_clip(path)
             else:
-                self.open_text_file(path)
+                self.open_path(path)
                 break
+
+    def open_path(self, source: str | Path, read: bool = False) -> None:
+        """Open a file or URL: plain text and Markdown at once, as they are (editable, their
+        headings kept); every other format extracted in the background by voxdesk.documents,
+        shown once whole. ``read``: start reading it (where it was left) once shown."""
+        text = str(source)
+        is_url = text.lower().startswith(("http://", "https://"))
+        if not is_url and Path(text).suffix.lower() in PLAIN_SUFFIXES:
+            if self.open_text_file(Path(text)) and read:
+                self.play()
+            return
+        self._read_when_opened = read
+        self.statusBar().showMessage(f"Opening {text}…")
+        self.controller.open_document_in_background(text if is_url else Path(text).resolve())
+
+    def _show_document(self, shown: ShownDocument) -> None:
+        self.editor.setPlainText(shown.text)
+        self.controller.set_document_text(shown.text)
+        if not shown.source.lower().startswith(("http://", "https://")):
+            self.settings.window.last_folder = str(Path(shown.source).parent)
+        self.setWindowTitle(f"{shown.title} – VoxDesk")
+        self.statusBar().showMessage(f"Opened {shown.title}: {len(shown.outline)} "
+                                     f"chapter{'s' if len(shown.outline) != 1 else ''}.", 8000)
+        self._remember_recent(shown.source)
+        self.resume_bar.dismiss()
+        saved = self.controller.positions.load(shown.identity)
+        offset = shown.offset_of(saved) if saved is not None else None
+        if saved is not None and offset is not None and (saved.chapter, saved.sentence) > (1, 0):
+            if self._read_when_opened:
+                self._read_when_opened = False
+                self._continue_from(saved)
+            else:
+                title = shown.outline[saved.chapter - 1].title
+                self.resume_bar.offer(saved, title)
+        elif self._read_when_opened:
+            self._read_when_opened = False
+            self.play()
+        self.documentShown.emit(shown)
+
+    def _continue_from(self, position: ReadingPosition) -> None:
+        """Read on from a saved position's sentence."""
+        shown = self.controller.document
+        offset = shown.offset_of(position) if shown is not None else None
+        if offset is None:
+            return
+        self._move_cursor(offset)
+        self.play()
+
+    def _start_over(self, position: ReadingPosition) -> None:
+        self.controller.positions.forget(position.identity)
+        self._move_cursor(0)
+
+    # -- recent files --
+
+    def _build_recent_menu(self) -> None:
+        self.recent_menu = QMenu("Open &recent", self)
+        self.recent_menu.setAccessibleName("Open recent")
+        file_menu = self.menuBar().actions()[0].menu()
+        assert isinstance(file_menu, QMenu)
+        file_menu.insertMenu(self.actions_by_name["export"], self.recent_menu)
+        self._fill_recent_menu()
+
+    def recent_files(self) -> list[str]:
+        return [item for item in self.settings.window.recent_files if isinstance(item, str)]
+
+    def _remember_recent(self, source: str) -> None:
+        recent = [source, *(item for item in self.recent_files() if item != source)]
+        self.settings.window.recent_files = recent[:MAX_RECENT]
+        self._fill_recent_menu()
+        self._save_timer.start()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for number, source in enumerate(self.recent_files(), 1):
+            name = source if "://" in source else Path(source).name
+            action = self.recent_menu.addAction(f"&{number % 10} {name}")
+            action.setToolTip(source)
+            action.triggered.connect(lambda _checked=False, s=source: self.open_path(s))
+        self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def open_text_file(self, path: Path) -> bool:
         text = self.controller.open_document(path)
@@ -256,6 +356,8 @@ class MainWindow(QMainWindow):
         self.controller.set_document_text(text)
         self.settings.window.last_folder = str(path.parent)
         self.setWindowTitle(f"{path.name} – VoxDesk")
+        self.resume_bar.dismiss()
+        self._remember_recent(str(path))
         return True
 
     def _text_to_read(self) -> tuple[str, int]:

@@ -143,6 +143,11 @@ class ReadAloud(QObject):
             self._remaining = None
             self.controller.stop()
             return {"ok": True}
+        if name in ("next", "previous"):
+            # Where a person is reading (the window's document or the clipboard's text).
+            unit = "chapter" if command.get("chapter") else "sentence"
+            moved = getattr(self.controller, f"{name}_{unit}")()
+            return {"ok": True, "moved": bool(moved)}
         if name == "pause":
             self.controller.toggle_pause()
             return {"ok": True}

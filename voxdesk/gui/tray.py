@@ -32,12 +32,16 @@ def _icon(speaking: bool) -> QIcon:
 
 
 class Tray(QObject):
-    """Menu: Read clipboard, Read selection, Pause/Resume, Stop, Voice ▸, Open VoxDesk, Quit."""
+    """Menu: Read clipboard, Read selection, Pause/Resume, Stop, previous/next sentence and
+    chapter, Faster/Slower, Voice ▸, Open VoxDesk, Quit."""
 
     readClipboard = Signal()
     readSelection = Signal()
     pauseToggled = Signal()
     stopRequested = Signal()
+    # A SpeechController method: previous_sentence, next_sentence, previous_chapter, next_chapter
+    navigate = Signal(str)
+    speedStep = Signal(int)  # +1 faster, -1 slower (by one speed step)
     voiceChosen = Signal(str)  # a profile name, or DEFAULT_VOICE
     openWindow = Signal()
     quitRequested = Signal()
@@ -50,6 +54,15 @@ class Tray(QObject):
         self._add("Read &selection", self.readSelection.emit)
         self.pause_action = self._add("&Pause", self.pauseToggled.emit)
         self.stop_action = self._add("S&top", self.stopRequested.emit)
+        self.menu.addSeparator()
+        self.navigation_actions = [
+            self._add(text, self._emitter(method))
+            for text, method in (("Previous s&entence", "previous_sentence"),
+                                 ("&Next sentence", "next_sentence"),
+                                 ("Previous c&hapter", "previous_chapter"),
+                                 ("Next &chapter", "next_chapter"))]
+        self._add("&Faster", lambda: self.speedStep.emit(1))
+        self._add("S&lower", lambda: self.speedStep.emit(-1))
         self.voice_menu = self.menu.addMenu("&Voice")
         self._voices = QActionGroup(self)
         self.menu.addSeparator()
@@ -67,6 +80,9 @@ class Tray(QObject):
         action = self.menu.addAction(text)
         action.triggered.connect(lambda _checked=False: slot())
         return action
+
+    def _emitter(self, method: str) -> Callable[[], None]:
+        return lambda: self.navigate.emit(method)
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
@@ -86,6 +102,8 @@ class Tray(QObject):
         self.pause_action.setText("&Resume" if paused else "&Pause")
         self.pause_action.setEnabled(speaking)
         self.stop_action.setEnabled(speaking)
+        for action in self.navigation_actions:
+            action.setEnabled(speaking)
 
     def set_voices(self, names: list[str], current: str | None = None) -> None:
         """The voice menu: the model's own voice and ``names``; ``current`` is ticked (None:

@@ -1,0 +1,76 @@
+"""A document as the window shows it: its chapters laid out as one text (each chapter's title,
+then its cleaned paragraphs), the outline as offsets into that text, and the mapping between a
+place in that text and a reading position (chapter, sentence within it, offset within it) that
+voxdesk.reading_position saves. No Qt here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voxdesk.documents import PARAGRAPH_BREAK, OpenedDocument
+from voxdesk.engine.segmentation import split_text
+from voxdesk.gui.reading import Chapter, chapter_at
+from voxdesk.reading_position import ReadingPosition
+
+
+@dataclass(frozen=True)
+class ShownDocument:
+    source: str  # path or URL
+    title: str
+    identity: str  # sha256 of its bytes: the resume key
+    text: str  # what the editor shows
+    outline: tuple[Chapter, ...]  # one per document chapter, offset = where its title is
+    bodies: tuple[int, ...]  # where each chapter's text (after its title) starts in ``text``
+    chapter_texts: tuple[str, ...]
+
+    def position_at(self, offset: int) -> ReadingPosition | None:
+        """The reading position of the sentence starting at ``offset`` in the shown text (None
+        before the first chapter's text)."""
+        index = chapter_at(self.outline, offset)
+        if index < 0:
+            return None
+        within = max(0, offset - self.bodies[index])
+        sentence = 0
+        for i, segment in enumerate(split_text(self.chapter_texts[index])):
+            if segment.start <= within:
+                sentence = i
+        return ReadingPosition(self.identity, index + 1, sentence, within, source=self.source)
+
+    def offset_of(self, position: ReadingPosition) -> int | None:
+        """Where a saved position's sentence starts in the shown text (None: not in it)."""
+        if not 1 <= position.chapter <= len(self.bodies):
+            return None
+        index = position.chapter - 1
+        segments = split_text(self.chapter_texts[index])
+        if position.sentence < len(segments):
+            return self.bodies[index] + segments[position.sentence].start
+        if position.offset <= len(self.chapter_texts[index]):
+            return self.bodies[index] + position.offset
+        return None
+
+
+def lay_out(opened: OpenedDocument) -> ShownDocument:
+    """Extract every chapter (raises DocumentError) and lay the document out for the window.
+    A chapter is shown as its title line, a blank line, then its paragraphs, so that the title
+    is read (and highlighted) too, as a heading; where the chapter's text already begins with
+    its title (the extractors keep the heading as the first paragraph), it is not repeated."""
+    parts: list[str] = []
+    outline: list[Chapter] = []
+    bodies: list[int] = []
+    texts: list[str] = []
+    offset = 0
+    for number, entry in enumerate(opened.outline, 1):
+        body = opened.chapter(number).text
+        title = entry.title.strip()
+        first = body.split(PARAGRAPH_BREAK, 1)[0].strip()
+        head = f"{title}{PARAGRAPH_BREAK}" if title and first != title else ""
+        outline.append(Chapter(title or f"Chapter {number}", offset, entry.level))
+        bodies.append(offset + len(head))
+        texts.append(body)
+        parts.append(head + body)
+        offset += len(head) + len(body) + len(PARAGRAPH_BREAK)
+    name = opened.source.rstrip("/").rsplit("/", 1)[-1] or opened.source
+    return ShownDocument(opened.source, opened.title or name, opened.identity,
+                         PARAGRAPH_BREAK.join(parts), tuple(outline), tuple(bodies),
+                         tuple(texts))
