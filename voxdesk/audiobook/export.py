@@ -213,12 +213,12 @@ class AudiobookExport:
             if lengths[index] is not None:
                 continue
 
-            def report(chars_in_chapter: int, index: int = index, title: str = title,
-                       done_chars: int = done_chars) -> None:
+            def report(chars_in_chapter: int, index: int = index, title: str = title) -> None:
                 if self.progress is None:
                     return
                 run_chars = chars_this_run + chars_in_chapter
-                done = done_chars + run_chars
+                # done_chars: its value now, after the chapters finished so far (late binding)
+                done = done_chars + run_chars  # noqa: B023
                 elapsed = time.monotonic() - started
                 left = (total_chars - done) * elapsed / run_chars if run_chars else None
                 self.progress(ExportProgress(index + 1, len(self.chapters), title,
