@@ -38,7 +38,9 @@ def wait_until(condition, timeout: float) -> bool:
 def test_synthesis_stops_at_the_bound_and_stop_is_immediate(engine, sink_recorder):
     """Paused, nothing is played: the engine (the tiny model, 2,000 sentences) must stop writing
     once the bound is queued, however fast or slow it is - and Stop must still end it at once."""
-    request = SynthesisRequest(book(), params=SynthesisParams(min_len=1, max_len=1, seed=1))
+    # No pauses between sentences: every chunk is one 160 ms step, so the bound is 6 chunks.
+    request = SynthesisRequest(book(), params=SynthesisParams(
+        min_len=1, max_len=1, seed=1, sentence_pause=0.0, paragraph_pause=0.0))
     player = Player(read_ahead_s=1.0)
     utterance = Utterance(engine, player, request)
     player.pause()  # before begin: ignored; paused right after the stream opens instead
