@@ -102,7 +102,9 @@ def test_typed_text_is_heard_with_latency_highlight_and_identical_export(
 
     # What reached the sound card is what the engine makes for this text, chunk by chunk.
     scores = find_pieces_in_order(rec.samples, expected)
-    assert len(scores) == 16 and min(scores) > 0.9, str([round(s, 3) for s in scores])
+    sounding = sum(1 for begin in range(0, expected.size - 7680 + 1, 7680)
+                   if np.any(expected[begin:begin + 7680]))  # not the pause between sentences
+    assert len(scores) == sounding >= 15 and min(scores) > 0.9, str([round(s, 3) for s in scores])
 
     # The readout shows the engine's own metric, live and at the end.
     assert metrics.first_chunk_latency > 0

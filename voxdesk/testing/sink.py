@@ -100,11 +100,14 @@ def find_pieces_in_order(
     Playback may legitimately pause between chunks (an underrun when synthesis is slower than
     real time inserts silence), which shifts everything after it; matching piece by piece, each
     at its earliest good match after the previous one, checks that every chunk was heard, intact
-    and in order. (Earliest, not best: random-weight models repeat similar chunks.)
+    and in order. (Earliest, not best: random-weight models repeat similar chunks.) Pieces of
+    pure silence (the pause between sentences) have no shape to find and are passed over.
     """
     scores: list[float] = []
     start = 0
     for begin in range(0, len(expected) - piece + 1, piece):
+        if not np.any(expected[begin : begin + piece]):
+            continue
         correlations = _normalized_correlations(recorded[start:], expected[begin : begin + piece])
         if correlations.size == 0:
             scores.append(0.0)
