@@ -181,13 +181,16 @@ FAST = ["--max-len", "6", "--seed", "11", "--device", "cpu"]
 def test_export_at_1_5x_lasts_two_thirds_of_1x(cli, tiny_model_dir, tmp_path):
     import soundfile
 
+    from voxdesk.engine import SynthesisParams
+
     normal, faster = tmp_path / "1x.wav", tmp_path / "1.5x.wav"
     for path, speed in ((normal, []), (faster, ["--speed", "1.5"])):
         result = cli("export", EXPORT_TEXT, "-o", str(path), "--model", str(tiny_model_dir),
                      *FAST, *speed, timeout=300)
         assert result.returncode == 0, result.stderr
-    assert soundfile.info(normal).frames == 12 * CHUNK  # two sentences, 6 steps each
-    assert soundfile.info(faster).frames == pytest.approx(12 * CHUNK / 1.5, rel=0.03)
+    pause = int(SynthesisParams().sentence_pause * 48000)  # between the two sentences
+    assert soundfile.info(normal).frames == 12 * CHUNK + pause  # two sentences, 6 steps each
+    assert soundfile.info(faster).frames == pytest.approx((12 * CHUNK + pause) / 1.5, rel=0.03)
 
 
 def test_a_bad_speed_is_refused_before_the_model_loads(cli, tiny_model_dir, tmp_path):
@@ -245,7 +248,8 @@ def test_an_utterance_at_1_5x_is_heard_in_two_thirds_of_the_time(engine, sink_re
         assert utterance.wait(60)
         player.close()
     metrics = utterance.metrics
-    assert metrics.audio_duration == pytest.approx(16 * 0.16)  # the model's audio, as made
+    # the model's audio, as made, with the pause between the two sentences
+    assert metrics.audio_duration == pytest.approx(16 * 0.16 + SynthesisParams().sentence_pause)
     assert 0 < metrics.first_chunk_latency <= metrics.first_audible_latency
     start, end = non_silent_span(rec.samples)
     recording, _ = without_gaps(rec.samples[start:end], 0.0)
