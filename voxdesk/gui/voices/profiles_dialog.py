@@ -168,7 +168,7 @@ class VoiceProfilesDialog(QDialog):
                                           self.record)
         self.import_button = self._button("&Import voice…", f"Add a voice from a {SUFFIX} file",
                                           lambda: self.import_voice_file())
-        self.design_button = self._button("DesigDesi&gn…n…", "Create a voice from a description "
+        self.design_button = self._button("Desig&n…", "Create a voice from a description "
                                           "(VoxCPM2)", lambda: open_design_dialog(self))
         self.undo_label = QLabel()
         self.undo_button = self._button("&Undo", "Bring the deleted voice back (Ctrl+Z)",
