@@ -36,7 +36,7 @@ if ! pactl info >/dev/null 2>&1; then
   pactl info >/dev/null 2>&1 || { echo "PulseAudio did not start:"; cat "$runtime/pulse.log"; exit 1; }
   started_pulse=1
 fi
-if ! pactl list short sinks | grep -q voxdesk_null; then
+if ! pactl list short sinks | awk '{print $2}' | grep -qx voxdesk_null; then
   pactl load-module module-null-sink sink_name=voxdesk_null rate=48000 \
     sink_properties=device.description=VoxDeskNull >/dev/null
 fi
