@@ -81,7 +81,7 @@ def run_audiobook(args: argparse.Namespace) -> int:
     from voxdesk.audiobook import AudiobookJob
     from voxdesk.audiobook.export import AudiobookExport
     from voxdesk.cli.options import load_engine, request_from_args
-    from voxdesk.cli.synthesis import speed_from_args
+    from voxdesk.cli.speed import speed_from_args
 
     speed = speed_from_args(args)  # refused before the book or the model is loaded
     book = _book(args)

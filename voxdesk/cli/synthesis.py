@@ -14,7 +14,7 @@ from voxdesk.audio.encode import CHOICES
 from voxdesk.audio.export import AtomicAudioWriter, check_writable, encoding_for
 from voxdesk.audio.pipeline import EncodeThread
 from voxdesk.audio.player import DEFAULT_PREBUFFER_S, Player
-from voxdesk.audio.tempo import SPEED_MAX, SPEED_MIN, stretch_chunks, validate_speed
+from voxdesk.audio.tempo import stretch_chunks
 from voxdesk.cli.options import (
     add_synthesis_options,
     load_engine,
@@ -23,23 +23,13 @@ from voxdesk.cli.options import (
     request_from_args,
 )
 from voxdesk.cli.realtime import add_realtime_options, guard_from_args
+from voxdesk.cli.speed import add_speed_option, speed_from_args
 from voxdesk.engine import Segment, SynthesisRequest, SynthesisStream
 from voxdesk.errors import InvalidRequestError, as_voxdesk_error
 from voxdesk.speech import Utterance, UtteranceMetrics
 
 if TYPE_CHECKING:
     from voxdesk.documents.passages import Passage
-
-
-def add_speed_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--speed", type=float, metavar="X",
-                        help=f"how fast to speak, {SPEED_MIN} to {SPEED_MAX} in steps of 0.05, "
-                        "pitch kept (default 1: the model's own pace)")
-
-
-def speed_from_args(args: argparse.Namespace) -> float:
-    """The validated --speed (refused before any model is loaded); 1 when not given."""
-    return 1.0 if args.speed is None else validate_speed(args.speed)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
