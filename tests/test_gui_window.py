@@ -468,7 +468,8 @@ def test_voice_profiles_are_offered_and_bring_their_settings(qtbot, warm_engine,
     from voxdesk.voices.store import VoiceStore
 
     clip = tmp_path / "ada.wav"
-    soundfile.write(clip, (0.2 * np.sin(np.arange(48000) / 10)).astype(np.float32), 48000)
+    # A tone no other test uses: the session's warm engine remembers every clip it encoded.
+    soundfile.write(clip, (0.2 * np.sin(np.arange(48000) / 13)).astype(np.float32), 48000)
     store = VoiceStore()
     ada = store.add("Ada", clip, "Hello, I am Ada.", SynthesisParams(cfg_value=2.5))
     window = MainWindow(Settings(), engine=warm_engine, voice_store=store)
