@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         c = self.controller
         return {
             "open": self.open_dialog, "open_url": self.open_url_dialog, "export": self.export,
+            "cancel_export": c.cancel_export,
             "load_model": self.choose_model,
             "download": self.show_first_run, "settings": self.open_settings, "quit": self.close,
             "play": self.play_pause, "stop": c.stop,
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
             "previous_chapter": c.previous_chapter, "next_chapter": c.next_chapter,
             "faster": lambda: c.set_speed(c.speed + 0.05),
             "slower": lambda: c.set_speed(c.speed - 0.05),
+            "focus_text": self.editor_focus,
             "outline": lambda: self.outline_panel.setVisible(
                 self.actions_by_name["outline"].isChecked()),
             "advanced": lambda: self.advanced.set_expanded(
@@ -152,7 +154,8 @@ class MainWindow(QMainWindow):
 
         # Status bar: model status on the left, export progress and the API on the right.
         bar = self.statusBar()
-        self.status_area = StatusArea(bar, self.controller, self.choose_model)
+        self.status_area = StatusArea(bar, self.controller, self.actions_by_name["load_model"],
+                                      self.actions_by_name["cancel_export"])
         area = self.status_area
         self.model_status, self.model_progress = area.model_status, area.model_progress
         self.load_model_button = area.load_model_button
@@ -374,6 +377,9 @@ class MainWindow(QMainWindow):
         cursor.movePosition(QTextCursor.MoveOperation.StartOfWord)
         start = from_qt(document, cursor.position())
         return document[start:], start
+
+    def editor_focus(self) -> None:
+        self.editor.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _follow_text(self) -> None:
         self.controller.set_document_text(self.editor.toPlainText())
