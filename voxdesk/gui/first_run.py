@@ -4,7 +4,8 @@ The window opens it when no model is on this computer (and again from File > Dow
 model…). It lists the catalogue with what each model costs and what this computer makes of it,
 pre-selects the recommended one, and downloads the choice with voxdesk.models (resumable: a
 cancelled or broken download continues where it stopped). Hardware detection (it imports torch)
-and the download run on a worker thread; the dialog only shows progress. Once a model is there
+and the download run on the window's task runner (voxdesk.gui.tasks, a lane of their own); the
+dialog only shows progress. Once a model is there
 it is remembered (like `voxdesk models use`) and handed to the window through ``modelChosen``;
 the window reports back with :meth:`FirstRunDialog.model_loaded` / :meth:`model_failed`, and
 the dialog then offers a test sentence (``testRequested``).
@@ -24,7 +25,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -43,7 +44,7 @@ from PySide6.QtWidgets import (
 from voxdesk import models
 from voxdesk.errors import VoxDeskError
 from voxdesk.gui.errors import describe
-from voxdesk.gui.tasks import start_thread
+from voxdesk.gui.tasks import TaskRunner
 from voxdesk.models import (
     CatalogEntry,
     DownloadProgress,
@@ -61,19 +62,25 @@ PROGRESS_STEPS = 1000  # the bar counts per mille: byte counts overflow a QProgr
 BUTTON_KEYS = set("dfcsoumk")
 
 
+#: The task runner's lanes: downloads (after hardware detection) one at a time, and the speed
+#: measurement beside them.
+LANE = "first-run"
+MEASURE_LANE = "first-run-measure"
+
+
 class DownloadWorker(QObject):
-    """Runs on the dialog's thread: hardware detection, then downloads (one at a time)."""
+    """Hardware detection, then downloads, run on the :data:`LANE` lane. It lives on the GUI
+    thread and its signals are emitted from the lane: Qt queues them to the dialog, and drops
+    them once the dialog is gone (a callback could reach a deleted dialog)."""
 
     hardwareReady = Signal(object)  # hardware.HardwareInfo
     progress = Signal(object)  # DownloadProgress
     finished = Signal(str)  # the model's catalogue name
     failed = Signal(str, str, str)  # message, hint, kind: "cancelled", "network" or "error"
 
-    @Slot()
     def detect(self) -> None:
         self.hardwareReady.emit(hardware.detect())
 
-    @Slot(str, object)
     def download(self, name: str, cancel: threading.Event) -> None:
         try:
             models.download(name, progress=self.progress.emit, cancel=cancel)
@@ -88,28 +95,32 @@ class DownloadWorker(QObject):
 
 
 class SpeedMeasurer(QObject):
-    """Measures models one by one in a child process (python -m voxdesk.models.measured), from
-    a plain thread: the window never waits, and :meth:`skip` ends it at once."""
+    """Measures models one by one in a child process (python -m voxdesk.models.measured), on
+    the task runner's :data:`MEASURE_LANE`: the window never waits, and :meth:`skip` ends it at
+    once. Its signals are queued to the GUI thread."""
 
     started = Signal(str)  # model
     measured = Signal(object)  # measured.Measurement
     failed = Signal(str, str)  # model, message
     done = Signal(bool)  # True: every model measured; False: skipped or failed
 
-    def __init__(self, names: list[str], extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, names: list[str], extra_args: tuple[str, ...] = (),
+                 tasks: TaskRunner | None = None) -> None:
         super().__init__()
         self.names = names
         self.extra_args = extra_args
+        self.tasks = tasks if tasks is not None else TaskRunner(self)
         self._process: subprocess.Popen[str] | None = None
         self._skipped = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._started = False
+        self._finished = threading.Event()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="voxdesk-speed", daemon=True)
-        self._thread.start()
+        self._started = True
+        self.tasks.run(self._run_to_end, lane=MEASURE_LANE)
 
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._started and not self._finished.is_set()
 
     def skip(self) -> None:
         self._skipped.set()
@@ -118,9 +129,15 @@ class SpeedMeasurer(QObject):
             process.terminate()
 
     def wait(self, timeout: float) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._started:
+            self._finished.wait(timeout)
         return not self.running()
+
+    def _run_to_end(self) -> None:
+        try:
+            self._run()
+        finally:
+            self._finished.set()
 
     def _run(self) -> None:
         complete = True
@@ -237,15 +254,14 @@ class FirstRunDialog(QDialog):
 
     modelChosen = Signal(str)  # what to load: a repository id or a model folder
     testRequested = Signal(str)  # the test sentence, to be spoken by the window
-    # Internal: queued onto the worker's thread.
-    _detectRequested = Signal()
-    _downloadRequested = Signal(str, object)  # name, cancel event
 
     def __init__(self, parent: QWidget | None = None, measure_speed: bool = False,
-                 measure_args: tuple[str, ...] = ()) -> None:
+                 measure_args: tuple[str, ...] = (), tasks: TaskRunner | None = None) -> None:
         """``measure_speed``: start measuring models not yet measured here as soon as the
-        hardware is known (otherwise the "Measure speed here" button does it)."""
+        hardware is known (otherwise the "Measure speed here" button does it). ``tasks``: the
+        window's task runner (the controller's); the dialog makes its own without one."""
         super().__init__(parent)
+        self.tasks = tasks if tasks is not None else TaskRunner(self)
         self.setWindowTitle("Choose a voice model – VoxDesk")
         self.info: hardware.HardwareInfo | None = None
         self.figures: dict[str, measured.Measurement] = {}
@@ -351,16 +367,12 @@ class FirstRunDialog(QDialog):
         return button
 
     def _start_worker(self) -> None:
-        self.worker = DownloadWorker()
-        self.worker_thread = start_thread(self.worker, "voxdesk-first-run")
-        queued = Qt.ConnectionType.QueuedConnection
-        self._detectRequested.connect(self.worker.detect, queued)
-        self._downloadRequested.connect(self.worker.download, queued)
+        self.worker = DownloadWorker(self)
         self.worker.hardwareReady.connect(self._on_hardware)
         self.worker.progress.connect(self._on_progress)
         self.worker.finished.connect(self._on_downloaded)
         self.worker.failed.connect(self._on_failed)
-        self._detectRequested.emit()
+        self.tasks.run(self.worker.detect, lane=LANE)
 
     # == state ================================================================================
 
@@ -506,7 +518,7 @@ class FirstRunDialog(QDialog):
         if not names or (self.measurer is not None and self.measurer.running()):
             self._update_speed()
             return
-        self.measurer = SpeedMeasurer(names, self._measure_args)
+        self.measurer = SpeedMeasurer(names, self._measure_args, self.tasks)
         self.measurer.started.connect(self._on_measuring)
         self.measurer.measured.connect(self._on_measured)
         self.measurer.failed.connect(self._on_measure_failed)
@@ -572,7 +584,8 @@ class FirstRunDialog(QDialog):
         self._show(f"Starting the download of {entry.id}…")
         self._update_buttons()
         self.cancel_button.setFocus()
-        self._downloadRequested.emit(entry.id, self._cancel)
+        name, cancel = entry.id, self._cancel
+        self.tasks.run(lambda: self.worker.download(name, cancel), lane=LANE)
 
     def cancel_download(self) -> None:
         """Stop the download (thread-safe event: the worker is busy inside it)."""
@@ -686,11 +699,12 @@ class FirstRunDialog(QDialog):
             self.measurer.skip()
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Stop a download and a measurement and end the worker thread; False if it did not
-        end in time."""
+        """Stop a download and a measurement and end their lanes; False if one did not end in
+        time."""
         self.cancel_download()
         self._stop_measuring()
-        if self.measurer is not None:
-            self.measurer.wait(timeout_ms / 1000)
-        self.worker_thread.quit()
-        return self.worker_thread.wait(timeout_ms)
+        return self.tasks.shutdown(timeout_ms / 1000, lanes=(LANE, MEASURE_LANE))
+
+    def busy_in_background(self) -> bool:
+        """Whether a download, detection or measurement lane is still running."""
+        return self.tasks.busy(LANE) or self.tasks.busy(MEASURE_LANE)

@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         if device:
             self._first_run_device = device
         if self.first_run is None:
-            dialog = FirstRunDialog(self)
+            dialog = FirstRunDialog(self, tasks=self.controller.tasks)
             dialog.modelChosen.connect(self._load_for_first_run)
             dialog.testRequested.connect(self.controller.speak_text)
             self.controller.engineReady.connect(
