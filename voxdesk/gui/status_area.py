@@ -4,6 +4,7 @@ progress with its Cancel, and the local API's address. It follows the controller
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
@@ -65,6 +66,7 @@ class StatusArea(QObject):
         controller.exportFinished.connect(lambda path, seconds: bar.showMessage(
             f"Exported {seconds:.1f} s of speech to {path}.", 10000))
         controller.exportEnded.connect(self._on_export_ended)
+        controller.bookProgress.connect(self._on_book_progress)
         self.show_model("No model loaded yet.", busy=False, failed=False)
 
     def show_model(self, text: str, busy: bool, failed: bool) -> None:
@@ -95,5 +97,24 @@ class StatusArea(QObject):
         self.export_progress.hide()
         self._cancel_export.setEnabled(False)
         self.export_cancel.hide()
+        self._reset_export_progress()
         if outcome == "cancelled":
             self.bar.showMessage("Export cancelled: no file was written.", 10000)
+
+    def _on_book_progress(self, progress: Any) -> None:
+        from voxdesk.gui.export_dialog import progress_text
+
+        bar = self.export_progress
+        bar.setRange(0, 1000)
+        bar.setValue(int(progress.fraction * 1000))
+        text = progress_text(progress)
+        bar.setFormat(text)
+        bar.setToolTip(text)
+        bar.setAccessibleDescription(text)
+        bar.setMaximumWidth(bar.fontMetrics().horizontalAdvance(text) + 40)
+
+    def _reset_export_progress(self) -> None:
+        bar = self.export_progress
+        bar.setFormat("Exporting %p%")
+        bar.setMaximumWidth(bar.fontMetrics().horizontalAdvance("M" * 12))
+        bar.setAccessibleDescription("")
