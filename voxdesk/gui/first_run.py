@@ -18,14 +18,11 @@ waits for it; the advice and the recommendation change as each figure arrives.
 
 from __future__ import annotations
 
-import json
 import logging
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -36,19 +33,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
 from voxdesk import models
 from voxdesk.errors import VoxDeskError
-from voxdesk.gui.errors import describe
+from voxdesk.gui.first_run_work import LANE, MEASURE_LANE, DownloadWorker, SpeedMeasurer
+from voxdesk.gui.model_choice import ModelChoice, describe_progress
 from voxdesk.gui.tasks import TaskRunner
 from voxdesk.models import (
     CatalogEntry,
     DownloadProgress,
-    format_duration,
     format_size,
     hardware,
     measured,
@@ -60,193 +56,6 @@ TEST_SENTENCE = "Hello! VoxDesk is ready to read aloud for you."
 PROGRESS_STEPS = 1000  # the bar counts per mille: byte counts overflow a QProgressBar's int
 # Mnemonics the dialog's buttons use; each model's radio button picks a character not in here.
 BUTTON_KEYS = set("dfcsoumk")
-
-
-#: The task runner's lanes: downloads (after hardware detection) one at a time, and the speed
-#: measurement beside them.
-LANE = "first-run"
-MEASURE_LANE = "first-run-measure"
-
-
-class DownloadWorker(QObject):
-    """Hardware detection, then downloads, run on the :data:`LANE` lane. It lives on the GUI
-    thread and its signals are emitted from the lane: Qt queues them to the dialog, and drops
-    them once the dialog is gone (a callback could reach a deleted dialog)."""
-
-    hardwareReady = Signal(object)  # hardware.HardwareInfo
-    progress = Signal(object)  # DownloadProgress
-    finished = Signal(str)  # the model's catalogue name
-    failed = Signal(str, str, str)  # message, hint, kind: "cancelled", "network" or "error"
-
-    def detect(self) -> None:
-        self.hardwareReady.emit(hardware.detect())
-
-    def download(self, name: str, cancel: threading.Event) -> None:
-        try:
-            models.download(name, progress=self.progress.emit, cancel=cancel)
-        except models.DownloadCancelled as exc:
-            self.failed.emit(exc.message, exc.hint, "cancelled")
-        except models.NetworkError as exc:
-            self.failed.emit(exc.message, exc.hint, "network")
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message, not a crash
-            self.failed.emit(*describe(exc), "error")
-        else:
-            self.finished.emit(name)
-
-
-class SpeedMeasurer(QObject):
-    """Measures models one by one in a child process (python -m voxdesk.models.measured), on
-    the task runner's :data:`MEASURE_LANE`: the window never waits, and :meth:`skip` ends it at
-    once. Its signals are queued to the GUI thread."""
-
-    started = Signal(str)  # model
-    measured = Signal(object)  # measured.Measurement
-    failed = Signal(str, str)  # model, message
-    done = Signal(bool)  # True: every model measured; False: skipped or failed
-
-    def __init__(self, names: list[str], extra_args: tuple[str, ...] = (),
-                 tasks: TaskRunner | None = None) -> None:
-        super().__init__()
-        self.names = names
-        self.extra_args = extra_args
-        self.tasks = tasks if tasks is not None else TaskRunner(self)
-        self._process: subprocess.Popen[str] | None = None
-        self._skipped = threading.Event()
-        self._started = False
-        self._finished = threading.Event()
-
-    def start(self) -> None:
-        self._started = True
-        self.tasks.run(self._run_to_end, lane=MEASURE_LANE)
-
-    def running(self) -> bool:
-        return self._started and not self._finished.is_set()
-
-    def skip(self) -> None:
-        self._skipped.set()
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.terminate()
-
-    def wait(self, timeout: float) -> bool:
-        if self._started:
-            self._finished.wait(timeout)
-        return not self.running()
-
-    def _run_to_end(self) -> None:
-        try:
-            self._run()
-        finally:
-            self._finished.set()
-
-    def _run(self) -> None:
-        complete = True
-        for name in self.names:
-            if self._skipped.is_set():
-                complete = False
-                break
-            self.started.emit(name)
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "voxdesk.models.measured", name, *self.extra_args],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                text=True)
-            result = None
-            assert self._process.stdout is not None
-            for line in self._process.stdout:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if event.get("event") == "result":
-                    result = measured.Measurement.from_dict(event)
-                elif event.get("event") == "error":
-                    self.failed.emit(name, str(event.get("message")))
-            self._process.wait()
-            if result is not None:
-                self.measured.emit(result)
-            else:
-                complete = False
-                if not self._skipped.is_set() and self._process.returncode not in (0, 1):
-                    self.failed.emit(name, f"the measurement ended with code "
-                                           f"{self._process.returncode}")
-        self.done.emit(complete and not self._skipped.is_set())
-
-
-def mnemonic(text: str, taken: set[str]) -> str:
-    """``text`` with an ``&`` before the last character no other control uses (so the model
-    names get their distinguishing digit or letter: VoxCPM&2, VoxCPM1.&5)."""
-    for index in range(len(text) - 1, -1, -1):
-        key = text[index].lower()
-        if key.isalnum() and key not in taken:
-            taken.add(key)
-            return f"{text[:index]}&{text[index:]}"
-    return text
-
-
-def describe_progress(p: DownloadProgress) -> str:
-    """One line for the status label: what is being fetched, how fast, how long to go."""
-    if p.phase == "listing":
-        return f"Asking for the file list of {p.model}…"
-    if p.phase == "done":
-        return f"Downloaded {p.model} ({format_size(p.total_bytes)})."
-    parts = [f"Downloading {p.model}: file {min(p.files_done + 1, p.files_total)} of "
-             f"{p.files_total}"]
-    if p.resumed_bytes:
-        parts.append(f"continued from {format_size(p.resumed_bytes)}")
-    if p.bytes_per_second:
-        parts.append(f"{format_size(p.bytes_per_second)}/s")
-    if p.eta_seconds is not None:
-        parts.append(f"about {format_duration(p.eta_seconds)} left")
-    return " · ".join(parts)
-
-
-class ModelChoice(QWidget):
-    """One catalogue model: a radio button and what it costs and does here."""
-
-    def __init__(self, entry: CatalogEntry, taken: set[str]) -> None:
-        super().__init__()
-        self.entry = entry
-        self._label = mnemonic(entry.id, taken)
-        self.radio = QRadioButton(self._label)
-        self.radio.setAccessibleName(entry.id)
-        self.details = QLabel()
-        self.details.setWordWrap(True)
-        self.details.setAccessibleName(f"{entry.id} details")
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        self.details.setContentsMargins(self.radio.sizeHint().height(), 0, 0, 0)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.radio)
-        layout.addWidget(self.details)
-        self.update_details(None, False)
-
-    def facts(self) -> str:
-        e = self.entry
-        facts = [f"{e.parameters} parameters", f"{format_size(e.approx_size_bytes)} download"]
-        if e.sample_rate:
-            facts.append(f"{e.sample_rate / 1000:g} kHz audio")
-        facts.append(e.languages_text())
-        if e.vram_gb:
-            facts.append(f"needs about {e.vram_gb:g} GB of GPU memory")
-        return " · ".join(facts)
-
-    def update_details(self, advice: measured.ModelAdvice | None, recommended: bool) -> None:
-        self.radio.setText(self._label + (" (recommended)" if recommended else ""))
-        lines = [self.facts()]
-        installed = models.installed(self.entry.id)
-        partial = models.partial_bytes(self.entry.id)
-        if installed is not None:
-            lines.append(f"Downloaded ({installed.path}).")
-        elif partial:
-            lines.append(f"{format_size(partial)} already downloaded: the download continues "
-                         f"where it stopped.")
-        lines.append(advice.message if advice else "Checking what this computer can run…")
-        text = "\n".join(lines)
-        self.details.setText(text)
-        self.details.setToolTip(self.entry.description)
-        self.radio.setToolTip(self.entry.description)
-        self.radio.setAccessibleDescription(f"{self.entry.description} {text}")
 
 
 class FirstRunDialog(QDialog):
