@@ -22,9 +22,7 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
-
-from voxdesk.gui.main_window import MainWindow
-from voxdesk.settings import Settings
+from window_helpers import open_window
 
 pytestmark = pytest.mark.gui
 
@@ -37,12 +35,7 @@ FOCUSED_BY_ACTION = {"Text": "focus_text"}
 
 @pytest.fixture
 def window(qtbot, data_dir):
-    w = MainWindow(Settings())
-    qtbot.addWidget(w)
-    w.show()
-    w.activateWindow()
-    qtbot.waitActive(w)
-    return w
+    return open_window(qtbot)
 
 
 def controls(window: QWidget) -> list[QWidget]:
