@@ -109,16 +109,3 @@ class TaskRunner(QObject):
             else:
                 del self._lanes[name]
         return clean
-
-
-_default: TaskRunner | None = None
-
-
-def run_task(work: Callable[[], Any], on_done: Done | None = None,
-             on_error: Failed | None = None) -> None:
-    """One-off background work (its own thread) for code that has no runner of its own; must be
-    called on the GUI thread."""
-    global _default
-    if _default is None:
-        _default = TaskRunner()
-    _default.run(work, on_done, on_error)
