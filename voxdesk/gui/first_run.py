@@ -167,7 +167,7 @@ class FirstRunDialog(QDialog):
         layout.addLayout(buttons)
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M" * 48))
 
-    def _button(self, text: str, name: str, tip: str, slot: Callable[[], None]) -> QPushButton:
+    def _button(self, text: str, name: str, tip: str, slot: Callable[[], object]) -> QPushButton:
         button = QPushButton(text)
         button.setAccessibleName(name)
         button.setToolTip(tip)
@@ -290,7 +290,7 @@ class FirstRunDialog(QDialog):
                     "than real time, so long texts pause between sentences.")
         advice = (measured.advise(recommended, info, self.figures)
                   if recommended is not None else None)
-        if advice is not None and advice.rtf is not None:
+        if recommended is not None and advice is not None and advice.rtf is not None:
             keeps = "keeps up with speech" if advice.realtime else "is the fastest measured"
             text = (f"This computer: {info.summary()}. {recommended.id} {keeps} here: "
                     f"expected real-time factor {advice.rtf:.2f} ({advice.dtype}).")
