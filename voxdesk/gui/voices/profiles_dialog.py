@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -72,7 +72,11 @@ class VoiceProfilesDialog(QDialog):
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Filter by name, transcript or language (Ctrl+F)")
         self.search.textChanged.connect(self._apply_filter)
-        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
+        # An action (not a bare QShortcut): the keyboard test finds the search field's key.
+        self.find_action = QAction("Search voices", self)
+        self.find_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Find))
+        self.find_action.triggered.connect(self._focus_search)
+        self.addAction(self.find_action)
         self.list = QListWidget()
         self.list.setAccessibleName("Voices")
         self.list.setToolTip("Double-click or press Enter to hear the voice; Delete removes, "
