@@ -152,3 +152,22 @@ def tray_host() -> Iterator[None]:
     yield
     process.terminate()
     process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def server_limits():
+    """The limits of the module's ``server``: a test module that needs others overrides this
+    fixture (``@pytest.fixture(scope="module") def server_limits(): return ServerLimits(...)``)."""
+    from voxdesk.server.app import ServerLimits
+
+    return ServerLimits()
+
+
+@pytest.fixture(scope="module")
+def server(engine, server_limits):
+    """A real HTTP server on 127.0.0.1 (a free port) serving the session's engine, one for each
+    test module that uses it; ``server.url`` is its address."""
+    from voxdesk.server import free_port, start_in_background
+
+    with start_in_background(engine, port=free_port(), limits=server_limits) as handle:
+        yield handle

@@ -9,7 +9,6 @@ import requests
 import soundfile
 
 from voxdesk.documents import load_document
-from voxdesk.server import free_port, start_in_background
 from voxdesk.server.app import ServerLimits
 from voxdesk.testing.documents import make_docx, make_epub
 
@@ -17,11 +16,8 @@ CHAPTERS = [("Harbour", ["The boats came in."]), ("Storm", ["The wind rose.", "I
 
 
 @pytest.fixture(scope="module")
-def server(engine):
-    handle = start_in_background(engine, port=free_port(), limits=ServerLimits(
-        max_text_chars=5000, max_upload_bytes=200_000, max_waiting=2))
-    yield handle
-    handle.stop()
+def server_limits():
+    return ServerLimits(max_text_chars=5000, max_upload_bytes=200_000, max_waiting=2)
 
 
 @pytest.fixture(scope="module")

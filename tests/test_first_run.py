@@ -100,7 +100,7 @@ def test_without_a_model_the_window_opens_the_first_run_dialog(qtbot, own_instan
     window = run_app_until(lambda w: w.first_run is not None and w.first_run.isVisible())[0]
     # Nothing was loading.
     assert window.controller.model_spec == "" and window.controller.models_loaded == 0
-    assert not window.first_run.worker_thread.isRunning()  # its worker ended with the window
+    assert not window.first_run.busy_in_background()  # its work ended with the window
 
 
 def test_the_model_chosen_with_voxdesk_models_use_is_loaded(qtbot, own_instance, cli,

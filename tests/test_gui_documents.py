@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
+from window_helpers import highlighted, open_and_wait, open_window, play_until_heard
 
 from voxdesk.documents import open_document
 from voxdesk.engine import SynthesisParams
@@ -45,29 +46,7 @@ def books(tmp_path: Path) -> dict[str, Path]:
 
 
 def make_window(qtbot, engine) -> MainWindow:
-    settings = Settings(params=SynthesisParams(max_len=6, seed=3))
-    window = MainWindow(settings, engine=engine)
-    qtbot.addWidget(window)
-    window.show()
-    window.activateWindow()
-    qtbot.waitActive(window)
-    return window
-
-
-def open_and_wait(qtbot, window: MainWindow, path: Path):
-    with qtbot.waitSignal(window.documentShown, timeout=20000) as shown:
-        window.open_path(path)
-    return shown.args[0]
-
-
-def highlighted(window: MainWindow) -> str:
-    span = window.editor.highlighted
-    if span is None:
-        return ""
-    cursor = window.editor.textCursor()
-    cursor.setPosition(span[0])
-    cursor.setPosition(span[1], cursor.MoveMode.KeepAnchor)
-    return cursor.selectedText()
+    return open_window(qtbot, engine, Settings(params=SynthesisParams(max_len=6, seed=3)))
 
 
 @pytest.mark.parametrize("kind", ["epub", "pdf"])
@@ -99,9 +78,7 @@ def test_next_chapter_while_speaking_speaks_its_first_sentence(books, qtbot, war
     open_and_wait(qtbot, window, books["epub"])
     controller = window.controller
     with sink_recorder():
-        with qtbot.waitSignal(controller.speechStarted, timeout=20000):
-            window.play()
-        qtbot.waitUntil(lambda: highlighted(window) == "The Harbour", timeout=20000)
+        play_until_heard(qtbot, window, "The Harbour")
         window.editor.setFocus()
         with qtbot.waitSignal(controller.requested, timeout=5000) as asked:
             qtbot.keyClick(window.editor, Qt.Key.Key_PageDown, Qt.KeyboardModifier.AltModifier)
@@ -222,9 +199,7 @@ def test_voxdesk_next_from_another_process_reaches_the_window(books, qtbot, warm
         open_and_wait(qtbot, window, books["epub"])
         controller = window.controller
         with sink_recorder():
-            with qtbot.waitSignal(controller.speechStarted, timeout=20000):
-                window.play()
-            qtbot.waitUntil(lambda: highlighted(window) == "The Harbour", timeout=20000)
+            play_until_heard(qtbot, window, "The Harbour")
             with qtbot.waitSignal(controller.requested, timeout=30000) as asked:
                 done = command("next", "--chapter")
             assert done.returncode == 0, done.stderr

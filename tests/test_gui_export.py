@@ -7,11 +7,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QAbstractSpinBox, QWidget
+from window_helpers import open_window
 
 from tests.probe import audio_stream, duration, needs_ffprobe, probe
 from voxdesk.gui.export_dialog import FORMATS, ExportDialog
-from voxdesk.gui.main_window import MainWindow
-from voxdesk.settings import Settings
 
 pytestmark = [pytest.mark.gui, needs_ffprobe]
 
@@ -33,14 +32,7 @@ def out_dir(tmp_path):
 
 @pytest.fixture
 def window(qtbot, warm_engine, data_dir):
-    w = MainWindow(Settings(), engine=warm_engine)
-    qtbot.addWidget(w)
-    w.params_panel.set_max_steps(3)
-    w.show()
-    w.activateWindow()
-    qtbot.waitActive(w)
-    w.editor.setFocus()
-    return w
+    return open_window(qtbot, warm_engine, max_steps=3)
 
 
 def open_dialog(window, qtbot, text: str) -> ExportDialog:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 from PySide6.QtCore import Qt
+from window_helpers import activate, highlighted, open_window
 
 from voxdesk.engine import SynthesisParams, SynthesisRequest
 from voxdesk.gui.controller import State
@@ -29,37 +30,12 @@ BOOK = ("# Arrival\n\nThe train came in late. Nobody waited.\n\n"
 
 
 def make_window(qtbot, engine, settings: Settings | None = None, store=None) -> MainWindow:
-    window = MainWindow(settings or Settings(), engine=engine, voice_store=store)
-    qtbot.addWidget(window)
-    window.params_panel.set_max_steps(6)
-    window.params_panel.seed.setValue(3)
-    window.show()
-    window.activateWindow()
-    qtbot.waitActive(window)
-    window.editor.setFocus()
-    return window
+    return open_window(qtbot, engine, settings, store, max_steps=6, seed=3)
 
 
 @pytest.fixture
 def window(qtbot, warm_engine, data_dir):
     return make_window(qtbot, warm_engine)
-
-
-def activate(qtbot, window: MainWindow) -> None:
-    """Window shortcuts need the active window (without a window manager, showing another
-    window or a tooltip may leave none active)."""
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
-
-
-def highlighted(window: MainWindow) -> str:
-    span = window.editor.highlighted
-    if span is None:
-        return ""
-    cursor = window.editor.textCursor()
-    cursor.setPosition(span[0])
-    cursor.setPosition(span[1], cursor.MoveMode.KeepAnchor)
-    return cursor.selectedText()
 
 
 def test_next_and_previous_sentence_from_the_keyboard(window, qtbot, sink_recorder):

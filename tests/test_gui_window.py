@@ -13,6 +13,7 @@ import pytest
 import soundfile
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
+from window_helpers import open_window
 
 from voxdesk.audio.player import PlayerState
 from voxdesk.engine import SynthesisParams, SynthesisRequest
@@ -37,15 +38,7 @@ ACCESSIBLE_NAMES = [
 
 @pytest.fixture
 def window(qtbot, warm_engine, data_dir):
-    w = MainWindow(Settings(), engine=warm_engine)
-    qtbot.addWidget(w)
-    w.params_panel.set_max_steps(8)
-    w.params_panel.seed.setValue(3)
-    w.show()
-    w.activateWindow()  # window shortcuts (Ctrl+Enter, Esc) need the active window
-    qtbot.waitActive(w)
-    w.editor.setFocus()
-    return w
+    return open_window(qtbot, warm_engine, max_steps=8, seed=3)
 
 
 def expected_audio(engine, text: str, params: SynthesisParams) -> np.ndarray:

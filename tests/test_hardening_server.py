@@ -46,9 +46,8 @@ def private_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def server(engine, private_tmp):
-    with start_in_background(engine, port=free_port(), limits=LIMITS) as handle:
-        yield handle
+def server_limits(private_tmp):  # the server starts with the private temporary folder
+    return LIMITS
 
 
 @pytest.fixture(scope="module")

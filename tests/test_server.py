@@ -21,11 +21,8 @@ STEP = 7680  # samples per generation step (160 ms at 48 kHz)
 
 
 @pytest.fixture(scope="module")
-def server(engine):
-    handle = start_in_background(engine, port=free_port(),
-                                 limits=ServerLimits(max_text_chars=5000, max_waiting=2))
-    yield handle
-    handle.stop()
+def server_limits():
+    return ServerLimits(max_text_chars=5000, max_waiting=2)
 
 
 def post_stream(server, **fields):

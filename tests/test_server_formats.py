@@ -32,12 +32,6 @@ TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "
          "wav": "audio/wav", "pcm": "audio/L16"}
 
 
-@pytest.fixture(scope="module")
-def server(engine):
-    with start_in_background(engine, port=free_port()) as handle:
-        yield handle
-
-
 @pytest.fixture
 def narrator(data_dir, tmp_path) -> None:
     """The default voice: a profile with a short max length and a fixed seed."""

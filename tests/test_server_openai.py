@@ -12,18 +12,11 @@ import soundfile
 from openai import OpenAI
 
 from voxdesk.engine import SynthesisParams
-from voxdesk.server import free_port, start_in_background
 from voxdesk.voices.store import VoiceStore
 
 STEP = 7680  # samples per generation step (160 ms at 48 kHz)
 TEXT = "Hi."
 STEPS = 3  # the profiles' max length: the tiny model always runs to it
-
-
-@pytest.fixture(scope="module")
-def server(engine):
-    with start_in_background(engine, port=free_port()) as handle:
-        yield handle
 
 
 @pytest.fixture

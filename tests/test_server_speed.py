@@ -13,16 +13,8 @@ import soundfile
 from openai import OpenAI
 from websockets.sync.client import connect
 
-from voxdesk.server import free_port, start_in_background
-
 STEP = 7680  # samples per generation step (160 ms at 48 kHz)
 FIELDS = {"text": "Hello there.", "max_len": "6", "seed": "5"}  # 6 steps: 0.96 s at 1x
-
-
-@pytest.fixture(scope="module")
-def server(engine):
-    with start_in_background(engine, port=free_port()) as handle:
-        yield handle
 
 
 def form_audio(server, route: str, **fields: str) -> np.ndarray:

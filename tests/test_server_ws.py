@@ -23,10 +23,8 @@ LONG = "A long text to speak. " * 20
 
 
 @pytest.fixture(scope="module")
-def server(engine):
-    with start_in_background(engine, port=free_port(),
-                             limits=ServerLimits(max_text_chars=5000)) as handle:
-        yield handle
+def server_limits():
+    return ServerLimits(max_text_chars=5000)
 
 
 def ws_url(server, query: str = "") -> str:

@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not any(arg in parser._subparsers._group_actions[0].choices for arg in argv):  # type: ignore[union-attr]
+    commands = next(action._name_parser_map for action in parser._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    if not any(arg in commands for arg in argv):
         if not any(arg in ("-h", "--help", "--version") for arg in argv):
             argv = ["gui", *argv]  # bare `voxdesk [--model M]` opens the window
     args = parser.parse_args(argv)

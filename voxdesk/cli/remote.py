@@ -69,8 +69,9 @@ def _read_standalone(args: argparse.Namespace) -> int:
     from voxdesk.cli.synthesis import speak
     from voxdesk.clipboard_text import clipboard_text, parts
 
-    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
-    clipboard = app.clipboard()  # type: ignore[union-attr]
+    if QGuiApplication.instance() is None:
+        QGuiApplication(sys.argv[:1])  # the clipboard needs one; it lives until the exit
+    clipboard = QGuiApplication.clipboard()
     mode = (QClipboard.Mode.Selection if args.remote_command == "read-selection"
             else QClipboard.Mode.Clipboard)
     mime = clipboard.mimeData(mode)

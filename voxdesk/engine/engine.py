@@ -43,6 +43,7 @@ from voxdesk.engine.model import (
 from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceReference
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
 from voxdesk.engine.speed import SpeedModel, speed_file
+from voxdesk.engine.style import require_description_model
 from voxdesk.engine.threads import ThreadTuner
 from voxdesk.engine.typography import normalize_typography
 from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
@@ -447,9 +448,7 @@ class Engine:
         ``seed`` (no prompt: the description alone makes the voice)."""
         import torch
 
-        from voxdesk.voices.design import require_design
-
-        require_design(self)
+        require_description_model(self.info)
         request = SynthesisRequest(text, None, SynthesisParams(max_len=max_steps))
         devices: list[int] | None = [] if self.info.device == "cpu" else None
         with self._generation_slot(threading.Event()), torch.random.fork_rng(devices=devices):
@@ -460,9 +459,7 @@ class Engine:
     def _styled_voice(self, request: SynthesisRequest) -> VoiceReference:
         """The voice of a request with a style: its clip as a reference only, the one way
         VoxCPM2 follows a style for a cloned voice (VoxCPM #309)."""
-        from voxdesk.voices.design import require_design
-
-        require_design(self, "A voice style")
+        require_description_model(self.info, "A voice style")
         voice = request.voice
         if voice is None:
             raise InvalidRequestError(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from voxdesk.engine.style import check_description
 from voxdesk.errors import EmptyTextError, InvalidRequestError, TextTooLongError
 
 #: One request's text limit: ~200k characters is several hours of speech. Longer documents are
@@ -63,8 +64,6 @@ class SynthesisParams:
             raise InvalidRequestError(f"The seed must be a whole number from 0 to {MAX_SEED}, "
                                       f"not {_short(self.seed)}.", "Leave it out for a random one.")
         if self.style is not None:
-            from voxdesk.voices.design import check_description
-
             check_description(self.style, "style")
         if self.min_len > self.max_len:
             raise InvalidRequestError(

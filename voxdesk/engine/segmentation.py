@@ -94,7 +94,7 @@ def _is_abbreviation(text: str, boundary_start: int, boundary_end: int) -> bool:
     # Only the last few characters can hold an abbreviation: searching from 0 made splitting
     # quadratic in the text's length (15 s for a 60,000-character chapter).
     word = _WORD_BEFORE.search(text, max(0, boundary_start - 32), boundary_start)
-    return bool(word) and word.group(1).lower() in _ABBREVIATIONS
+    return word is not None and word.group(1).lower() in _ABBREVIATIONS
 
 
 def _sentence_spans(text: str) -> list[tuple[int, int]]:

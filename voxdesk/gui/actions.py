@@ -67,8 +67,12 @@ SPECS: dict[str, Spec] = {
     "export": Spec("&Export…", "Export the text as audio: MP3, Opus, M4A, an M4B "
                    "audiobook with chapters, FLAC or WAV (Ctrl+E).", ("Ctrl+E",),
                    ("document-save-as", SP.SP_DialogSaveButton)),
-    "load_model": Spec("&Load model…", "Use a VoxCPM model folder on this computer."),
-    "download": Spec("&Download a model…", "Choose and download a model."),
+    "cancel_export": Spec("&Cancel export", "Stop the export; no file is written "
+                          "(Ctrl+Shift+E).", ("Ctrl+Shift+E",)),
+    "load_model": Spec("&Load model…", "Use a VoxCPM model folder on this computer "
+                       "(Ctrl+Shift+L).", ("Ctrl+Shift+L",)),
+    "download": Spec("&Download a model…", "Choose and download a model (Ctrl+Shift+D).",
+                     ("Ctrl+Shift+D",)),
     "settings": Spec("&Settings…", "Output device, shortcuts, tray, the local API (Ctrl+,).",
                      ("Ctrl+,",)),
     "quit": Spec("&Quit", "Quit VoxDesk (Ctrl+Q).", ("Ctrl+Q",)),
@@ -88,26 +92,34 @@ SPECS: dict[str, Spec] = {
                          ("Alt+PgDown",), ("media-skip-forward", SP.SP_MediaSkipForward)),
     "faster": Spec("&Faster", "Speak faster by 0.05× (Ctrl+]).", ("Ctrl+]",)),
     "slower": Spec("S&lower", "Speak slower by 0.05× (Ctrl+[).", ("Ctrl+[",)),
+    "focus_text": Spec("Go to the &text", "Move the keyboard into the document "
+                       "(Ctrl+Shift+T).", ("Ctrl+Shift+T",)),
     "outline": Spec("&Outline", "Show or hide the chapter outline (Ctrl+Shift+O).",
                     ("Ctrl+Shift+O",)),
     "advanced": Spec("&Advanced settings", "Show or hide the voice clip and synthesis "
                      "settings (Ctrl+Shift+M).", ("Ctrl+Shift+M",)),
     "manage_voices": Spec("&Manage voice profiles…", "Add, preview, rename, export or delete "
-                          "saved voices."),
-    "choose_clip": Spec("Choose reference &clip…", "Clone the voice of a short recording."),
-    "play_reference": Spec("&Play reference", "Listen to the current voice's recording."),
+                          "saved voices (Ctrl+Shift+P).", ("Ctrl+Shift+P",)),
+    "choose_clip": Spec("Choose reference &clip…", "Clone the voice of a short recording "
+                        "(Ctrl+Shift+K).", ("Ctrl+Shift+K",)),
+    "play_reference": Spec("&Play reference", "Listen to the current voice's recording "
+                           "(Ctrl+Shift+R).", ("Ctrl+Shift+R",)),
     "new_default_voice": Spec("&New default voice", "Make another voice for \"Model default "
-                              "voice\" (every sentence keeps it)."),
+                              "voice\" (every sentence keeps it; Ctrl+Shift+N).",
+                              ("Ctrl+Shift+N",)),
     "shortcuts": Spec("&Keyboard shortcuts", "Every shortcut of the window (F1).", ("F1",)),
-    "diagnostics": Spec("Copy &diagnostics", "Put a report for a bug report on the clipboard."),
-    "about": Spec("&About VoxDesk", "Version and credits."),
+    "diagnostics": Spec("Copy &diagnostics", "Put a report for a bug report on the clipboard "
+                        "(Ctrl+Shift+I).", ("Ctrl+Shift+I",)),
+    "about": Spec("&About VoxDesk", "Version and credits (Shift+F1).", ("Shift+F1",)),
 }
 
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("&File", ("open", "open_url", "export", "-", "load_model", "download", "settings", "-", "quit")),
+    ("&File", ("open", "open_url", "export", "cancel_export", "-", "load_model", "download",
+               "settings", "-", "quit")),
     ("&Speech", ("play", "stop", "-", "previous_sentence", "next_sentence", "previous_chapter",
                  "next_chapter", "-", "faster", "slower")),
-    ("&View", ("outline", "advanced")),
+    # Vie&w, not &View: Alt+V goes to the voice picker.
+    ("Vie&w", ("focus_text", "outline", "advanced")),
     ("V&oices", ("manage_voices", "choose_clip", "play_reference", "new_default_voice")),
     ("&Help", ("shortcuts", "diagnostics", "about")),
 )

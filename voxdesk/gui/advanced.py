@@ -13,7 +13,7 @@ class AdvancedSection(QWidget):
     def __init__(self, *panels: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.header = QToolButton()
-        self.header.setText("Advanced")
+        self.header.setText("&Advanced")
         self.header.setAccessibleName("Advanced")
         self.header.setToolTip("The voice's recording and transcript, and how the speech is "
                                "made (Ctrl+Shift+M).")

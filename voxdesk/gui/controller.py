@@ -3,14 +3,15 @@ and the work that speaks, exports and loads - with signals for whoever shows it.
 
 The window, the tray, the read-aloud shortcuts, the local API and the `gui` benchmark all drive
 this :class:`SpeechController` and listen to its signals; none reaches into another. It has no
-widgets, so it is tested on its own. Slow work runs on the lanes of a
+widgets, so it is tested on its own. Its parts live in modules of their own and are mixed in:
+the voice and settings (voice_choice.py), the model (model_control.py) and exports
+(export_control.py); the state enum is speech_state.py. Slow work runs on the lanes of a
 :class:`~voxdesk.gui.tasks.TaskRunner` ("loader", "speech", "export"); outcomes come back here,
 on the GUI thread.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 from collections.abc import Callable
@@ -18,20 +19,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from voxdesk.audiobook.export import (
-    AudiobookExport,
-    AudiobookJob,
-    AudiobookResult,
-    ExportProgress,
-)
 from voxdesk.engine import Engine, Segment, SynthesisParams, SynthesisRequest
 from voxdesk.engine.realtime_guard import RealtimePolicy
 from voxdesk.errors import VoxDeskError
 from voxdesk.gui import navigation
 from voxdesk.gui.errors import describe
+from voxdesk.gui.export_control import ExportControl
+from voxdesk.gui.model_control import ModelControl
 from voxdesk.gui.navigation import IDLE, Position, Reading
 from voxdesk.gui.reading import Chapter, open_reading, outline_of, relocate
 from voxdesk.gui.shown_document import ShownDocument, lay_out
+from voxdesk.gui.speech_state import SOUNDING, State
 from voxdesk.gui.tasks import TaskRunner
 from voxdesk.gui.voice_choice import VoiceChoice, clamp_speed
 from voxdesk.gui.worker import ExportWorker, SpeechWorker
@@ -49,25 +47,7 @@ NO_MODEL_HINT = ("Download one with File > Download a model…, choose a model f
                  "Load model…, or start VoxDesk with --model PATH.")
 
 
-class _ExportCancelled(Exception):
-    """Raised from an audiobook export's progress callback when Cancel was pressed."""
-
-
-class State(enum.Enum):
-    NO_MODEL = "no model"
-    LOADING = "loading"
-    READY = "ready"
-    SPEAKING = "speaking"
-    PAUSED = "paused"
-    PREVIEWING = "previewing"  # a voice's reference clip is playing
-    EXPORTING = "exporting"  # an export runs and nothing is being spoken
-    FAILED = "failed"  # the model could not be loaded
-
-
-SOUNDING = (State.SPEAKING, State.PAUSED)
-
-
-class SpeechController(VoiceChoice, QObject):
+class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
     stateChanged = Signal(object)  # State
     engineReady = Signal(object)  # Engine
     engineFailed = Signal(str, str)  # message, hint
@@ -175,43 +155,7 @@ class SpeechController(VoiceChoice, QObject):
         self._model = model
         self._update_state()
 
-    # == the model ==============================================================================
-
-    def load_model(self, model: str, device: str = "auto") -> bool:
-        """Load ``model`` on the loader lane; False if a load is already under way."""
-        if self.loading:
-            return False
-        self.model_spec = model
-        self._set_model(State.LOADING)
-
-        performance = self.settings.performance  # dtype and compilation overrides
-
-        def load() -> Engine:
-            # Returns before the warm-up generation is done: the window is usable meanwhile.
-            engine = Engine.load(model, device or None, dtype=performance.dtype,
-                                 compile=performance.compile)
-            engine.use_disk_prompt_cache()  # saved voices stay encoded across restarts
-            return engine
-
-        self.tasks.run(load, self.set_engine, self._on_load_failed, lane="loader")
-        return True
-
-    def set_engine(self, engine: Engine) -> None:
-        self.engine = engine
-        self.models_loaded += 1
-        self._set_model(State.READY)
-        self.engineReady.emit(engine)
-        if self._pending is not None:
-            document, start, end = self._pending
-            self._pending = None
-            self.read(document, start, end)
-
-    def _on_load_failed(self, exc: BaseException) -> None:
-        self._pending = None
-        message, hint = describe(exc)
-        self._set_model(State.READY if self.engine is not None else State.FAILED)
-        self.engineFailed.emit(message, hint)
-        self.failed.emit(message, hint or "Choose a model folder with File > Load model…")
+    # == the model (and ModelControl) ============================================================
 
     def set_output_device(self, device: str) -> None:
         if device != self.settings.output_device:
@@ -458,84 +402,6 @@ class SpeechController(VoiceChoice, QObject):
         if outline != self.outline:
             self.outline = outline
             self.outlineChanged.emit(outline)
-
-    # == export =================================================================================
-
-    def export(self, text: str, path: str | Path) -> bool:
-        """Export ``text`` in the current voice and settings to a WAV, in the background."""
-        if self._exporting:
-            return False
-        try:
-            request = self.request(text)
-        except VoxDeskError as exc:
-            self.failed.emit(exc.message, exc.hint)
-            return False
-        engine = self.engine
-        if engine is None:
-            self.failed.emit("No model is loaded.", "Wait for it to load, or choose a model "
-                             "folder with File > Load model…")
-            return False
-        self._exporting = True
-        self._update_state()
-        epoch = self.exporter.epoch
-        self.tasks.run(lambda: self.exporter.export(engine, request, str(path), epoch),
-                       lane="export")
-        return True
-
-    def export_book(self, job: AudiobookJob) -> bool:
-        """Export ``job`` (chapters to an M4B or a file each) on the "export" lane; progress
-        as :attr:`bookProgress`. Cancel stops it; the same export again continues from the
-        chapters already finished (the work folder)."""
-        engine = self.engine
-        if self._exporting or engine is None:
-            if engine is None:
-                self.failed.emit("No model is loaded.", "Wait for it to load.")
-            return False
-        cancel = self._book_cancel = threading.Event()
-
-        def progress(p: ExportProgress) -> None:
-            if cancel.is_set():  # raised inside the export: it stops between two chunks
-                raise _ExportCancelled
-            self.bookProgress.emit(p)
-
-        def work() -> AudiobookResult:
-            return AudiobookExport(engine, job, False, progress).run()
-
-        def done(result: AudiobookResult) -> None:
-            seconds = result.chapters[-1].end if result.chapters else 0.0
-            self._on_export_finished(str(result.paths[0] if len(result.paths) == 1
-                                         else result.paths[0].parent), seconds)
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, _ExportCancelled):
-                self._end_export("cancelled")
-            elif isinstance(exc, VoxDeskError):
-                self._on_export_error(exc.message, exc.hint or "")
-            else:
-                self._on_export_error(f"The export failed: {exc}", "")
-
-        self._exporting = True
-        self._update_state()
-        self.tasks.run(work, done, failed, lane="export")
-        return True
-
-    def cancel_export(self) -> None:
-        self.exporter.cancel()
-        if self._book_cancel is not None:
-            self._book_cancel.set()
-
-    def _on_export_finished(self, path: str, seconds: float) -> None:
-        self.exportFinished.emit(path, seconds)
-        self._end_export("finished")
-
-    def _on_export_error(self, message: str, hint: str) -> None:
-        self.failed.emit(message, hint)
-        self._end_export("failed")
-
-    def _end_export(self, outcome: str) -> None:
-        self._exporting = False
-        self._update_state()
-        self.exportEnded.emit(outcome)
 
     # == the end ================================================================================
 

@@ -4,7 +4,8 @@ The window opens it when no model is on this computer (and again from File > Dow
 model…). It lists the catalogue with what each model costs and what this computer makes of it,
 pre-selects the recommended one, and downloads the choice with voxdesk.models (resumable: a
 cancelled or broken download continues where it stopped). Hardware detection (it imports torch)
-and the download run on a worker thread; the dialog only shows progress. Once a model is there
+and the download run on the window's task runner (voxdesk.gui.tasks, a lane of their own); the
+dialog only shows progress. Once a model is there
 it is remembered (like `voxdesk models use`) and handed to the window through ``modelChosen``;
 the window reports back with :meth:`FirstRunDialog.model_loaded` / :meth:`model_failed`, and
 the dialog then offers a test sentence (``testRequested``).
@@ -17,14 +18,11 @@ waits for it; the advice and the recommendation change as each figure arrives.
 
 from __future__ import annotations
 
-import json
 import logging
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -35,19 +33,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
 from voxdesk import models
 from voxdesk.errors import VoxDeskError
-from voxdesk.gui.errors import describe
-from voxdesk.gui.tasks import start_thread
+from voxdesk.gui.first_run_work import LANE, MEASURE_LANE, DownloadWorker, SpeedMeasurer
+from voxdesk.gui.model_choice import ModelChoice, describe_progress
+from voxdesk.gui.tasks import TaskRunner
 from voxdesk.models import (
     CatalogEntry,
     DownloadProgress,
-    format_duration,
     format_size,
     hardware,
     measured,
@@ -61,191 +58,19 @@ PROGRESS_STEPS = 1000  # the bar counts per mille: byte counts overflow a QProgr
 BUTTON_KEYS = set("dfcsoumk")
 
 
-class DownloadWorker(QObject):
-    """Runs on the dialog's thread: hardware detection, then downloads (one at a time)."""
-
-    hardwareReady = Signal(object)  # hardware.HardwareInfo
-    progress = Signal(object)  # DownloadProgress
-    finished = Signal(str)  # the model's catalogue name
-    failed = Signal(str, str, str)  # message, hint, kind: "cancelled", "network" or "error"
-
-    @Slot()
-    def detect(self) -> None:
-        self.hardwareReady.emit(hardware.detect())
-
-    @Slot(str, object)
-    def download(self, name: str, cancel: threading.Event) -> None:
-        try:
-            models.download(name, progress=self.progress.emit, cancel=cancel)
-        except models.DownloadCancelled as exc:
-            self.failed.emit(exc.message, exc.hint, "cancelled")
-        except models.NetworkError as exc:
-            self.failed.emit(exc.message, exc.hint, "network")
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message, not a crash
-            self.failed.emit(*describe(exc), "error")
-        else:
-            self.finished.emit(name)
-
-
-class SpeedMeasurer(QObject):
-    """Measures models one by one in a child process (python -m voxdesk.models.measured), from
-    a plain thread: the window never waits, and :meth:`skip` ends it at once."""
-
-    started = Signal(str)  # model
-    measured = Signal(object)  # measured.Measurement
-    failed = Signal(str, str)  # model, message
-    done = Signal(bool)  # True: every model measured; False: skipped or failed
-
-    def __init__(self, names: list[str], extra_args: tuple[str, ...] = ()) -> None:
-        super().__init__()
-        self.names = names
-        self.extra_args = extra_args
-        self._process: subprocess.Popen[str] | None = None
-        self._skipped = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="voxdesk-speed", daemon=True)
-        self._thread.start()
-
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def skip(self) -> None:
-        self._skipped.set()
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.terminate()
-
-    def wait(self, timeout: float) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.running()
-
-    def _run(self) -> None:
-        complete = True
-        for name in self.names:
-            if self._skipped.is_set():
-                complete = False
-                break
-            self.started.emit(name)
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "voxdesk.models.measured", name, *self.extra_args],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                text=True)
-            result = None
-            assert self._process.stdout is not None
-            for line in self._process.stdout:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if event.get("event") == "result":
-                    result = measured.Measurement.from_dict(event)
-                elif event.get("event") == "error":
-                    self.failed.emit(name, str(event.get("message")))
-            self._process.wait()
-            if result is not None:
-                self.measured.emit(result)
-            else:
-                complete = False
-                if not self._skipped.is_set() and self._process.returncode not in (0, 1):
-                    self.failed.emit(name, f"the measurement ended with code "
-                                           f"{self._process.returncode}")
-        self.done.emit(complete and not self._skipped.is_set())
-
-
-def mnemonic(text: str, taken: set[str]) -> str:
-    """``text`` with an ``&`` before the last character no other control uses (so the model
-    names get their distinguishing digit or letter: VoxCPM&2, VoxCPM1.&5)."""
-    for index in range(len(text) - 1, -1, -1):
-        key = text[index].lower()
-        if key.isalnum() and key not in taken:
-            taken.add(key)
-            return f"{text[:index]}&{text[index:]}"
-    return text
-
-
-def describe_progress(p: DownloadProgress) -> str:
-    """One line for the status label: what is being fetched, how fast, how long to go."""
-    if p.phase == "listing":
-        return f"Asking for the file list of {p.model}…"
-    if p.phase == "done":
-        return f"Downloaded {p.model} ({format_size(p.total_bytes)})."
-    parts = [f"Downloading {p.model}: file {min(p.files_done + 1, p.files_total)} of "
-             f"{p.files_total}"]
-    if p.resumed_bytes:
-        parts.append(f"continued from {format_size(p.resumed_bytes)}")
-    if p.bytes_per_second:
-        parts.append(f"{format_size(p.bytes_per_second)}/s")
-    if p.eta_seconds is not None:
-        parts.append(f"about {format_duration(p.eta_seconds)} left")
-    return " · ".join(parts)
-
-
-class ModelChoice(QWidget):
-    """One catalogue model: a radio button and what it costs and does here."""
-
-    def __init__(self, entry: CatalogEntry, taken: set[str]) -> None:
-        super().__init__()
-        self.entry = entry
-        self._label = mnemonic(entry.id, taken)
-        self.radio = QRadioButton(self._label)
-        self.radio.setAccessibleName(entry.id)
-        self.details = QLabel()
-        self.details.setWordWrap(True)
-        self.details.setAccessibleName(f"{entry.id} details")
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        self.details.setContentsMargins(self.radio.sizeHint().height(), 0, 0, 0)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.radio)
-        layout.addWidget(self.details)
-        self.update_details(None, False)
-
-    def facts(self) -> str:
-        e = self.entry
-        facts = [f"{e.parameters} parameters", f"{format_size(e.approx_size_bytes)} download"]
-        if e.sample_rate:
-            facts.append(f"{e.sample_rate / 1000:g} kHz audio")
-        facts.append(e.languages_text())
-        if e.vram_gb:
-            facts.append(f"needs about {e.vram_gb:g} GB of GPU memory")
-        return " · ".join(facts)
-
-    def update_details(self, advice: measured.ModelAdvice | None, recommended: bool) -> None:
-        self.radio.setText(self._label + (" (recommended)" if recommended else ""))
-        lines = [self.facts()]
-        installed = models.installed(self.entry.id)
-        partial = models.partial_bytes(self.entry.id)
-        if installed is not None:
-            lines.append(f"Downloaded ({installed.path}).")
-        elif partial:
-            lines.append(f"{format_size(partial)} already downloaded: the download continues "
-                         f"where it stopped.")
-        lines.append(advice.message if advice else "Checking what this computer can run…")
-        text = "\n".join(lines)
-        self.details.setText(text)
-        self.details.setToolTip(self.entry.description)
-        self.radio.setToolTip(self.entry.description)
-        self.radio.setAccessibleDescription(f"{self.entry.description} {text}")
-
-
 class FirstRunDialog(QDialog):
     """Choose, download (or pick a folder), load, and hear a test sentence."""
 
     modelChosen = Signal(str)  # what to load: a repository id or a model folder
     testRequested = Signal(str)  # the test sentence, to be spoken by the window
-    # Internal: queued onto the worker's thread.
-    _detectRequested = Signal()
-    _downloadRequested = Signal(str, object)  # name, cancel event
 
     def __init__(self, parent: QWidget | None = None, measure_speed: bool = False,
-                 measure_args: tuple[str, ...] = ()) -> None:
+                 measure_args: tuple[str, ...] = (), tasks: TaskRunner | None = None) -> None:
         """``measure_speed``: start measuring models not yet measured here as soon as the
-        hardware is known (otherwise the "Measure speed here" button does it)."""
+        hardware is known (otherwise the "Measure speed here" button does it). ``tasks``: the
+        window's task runner (the controller's); the dialog makes its own without one."""
         super().__init__(parent)
+        self.tasks = tasks if tasks is not None else TaskRunner(self)
         self.setWindowTitle("Choose a voice model – VoxDesk")
         self.info: hardware.HardwareInfo | None = None
         self.figures: dict[str, measured.Measurement] = {}
@@ -342,7 +167,7 @@ class FirstRunDialog(QDialog):
         layout.addLayout(buttons)
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M" * 48))
 
-    def _button(self, text: str, name: str, tip: str, slot: Callable[[], None]) -> QPushButton:
+    def _button(self, text: str, name: str, tip: str, slot: Callable[[], object]) -> QPushButton:
         button = QPushButton(text)
         button.setAccessibleName(name)
         button.setToolTip(tip)
@@ -351,16 +176,12 @@ class FirstRunDialog(QDialog):
         return button
 
     def _start_worker(self) -> None:
-        self.worker = DownloadWorker()
-        self.worker_thread = start_thread(self.worker, "voxdesk-first-run")
-        queued = Qt.ConnectionType.QueuedConnection
-        self._detectRequested.connect(self.worker.detect, queued)
-        self._downloadRequested.connect(self.worker.download, queued)
+        self.worker = DownloadWorker(self)
         self.worker.hardwareReady.connect(self._on_hardware)
         self.worker.progress.connect(self._on_progress)
         self.worker.finished.connect(self._on_downloaded)
         self.worker.failed.connect(self._on_failed)
-        self._detectRequested.emit()
+        self.tasks.run(self.worker.detect, lane=LANE)
 
     # == state ================================================================================
 
@@ -469,7 +290,7 @@ class FirstRunDialog(QDialog):
                     "than real time, so long texts pause between sentences.")
         advice = (measured.advise(recommended, info, self.figures)
                   if recommended is not None else None)
-        if advice is not None and advice.rtf is not None:
+        if recommended is not None and advice is not None and advice.rtf is not None:
             keeps = "keeps up with speech" if advice.realtime else "is the fastest measured"
             text = (f"This computer: {info.summary()}. {recommended.id} {keeps} here: "
                     f"expected real-time factor {advice.rtf:.2f} ({advice.dtype}).")
@@ -506,7 +327,7 @@ class FirstRunDialog(QDialog):
         if not names or (self.measurer is not None and self.measurer.running()):
             self._update_speed()
             return
-        self.measurer = SpeedMeasurer(names, self._measure_args)
+        self.measurer = SpeedMeasurer(names, self._measure_args, self.tasks)
         self.measurer.started.connect(self._on_measuring)
         self.measurer.measured.connect(self._on_measured)
         self.measurer.failed.connect(self._on_measure_failed)
@@ -572,7 +393,8 @@ class FirstRunDialog(QDialog):
         self._show(f"Starting the download of {entry.id}…")
         self._update_buttons()
         self.cancel_button.setFocus()
-        self._downloadRequested.emit(entry.id, self._cancel)
+        name, cancel = entry.id, self._cancel
+        self.tasks.run(lambda: self.worker.download(name, cancel), lane=LANE)
 
     def cancel_download(self) -> None:
         """Stop the download (thread-safe event: the worker is busy inside it)."""
@@ -686,11 +508,12 @@ class FirstRunDialog(QDialog):
             self.measurer.skip()
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Stop a download and a measurement and end the worker thread; False if it did not
-        end in time."""
+        """Stop a download and a measurement and end their lanes; False if one did not end in
+        time."""
         self.cancel_download()
         self._stop_measuring()
-        if self.measurer is not None:
-            self.measurer.wait(timeout_ms / 1000)
-        self.worker_thread.quit()
-        return self.worker_thread.wait(timeout_ms)
+        return self.tasks.shutdown(timeout_ms / 1000, lanes=(LANE, MEASURE_LANE))
+
+    def busy_in_background(self) -> bool:
+        """Whether a download, detection or measurement lane is still running."""
+        return self.tasks.busy(LANE) or self.tasks.busy(MEASURE_LANE)

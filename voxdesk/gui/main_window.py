@@ -13,12 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent, QTextCursor
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QInputDialog,
-    QMainWindow,
-    QMenu,
     QMessageBox,
     QSplitter,
     QVBoxLayout,
@@ -28,8 +25,8 @@ from PySide6.QtWidgets import (
 from voxdesk import models
 from voxdesk.engine import Engine
 from voxdesk.errors import VoxDeskError
-from voxdesk.gui import window_state
-from voxdesk.gui.actions import build_actions, shortcuts_text
+from voxdesk.gui import help_menu, window_state
+from voxdesk.gui.actions import build_actions
 from voxdesk.gui.advanced import AdvancedSection
 from voxdesk.gui.api_server import ApiServer
 from voxdesk.gui.controller import SpeechController, State
@@ -37,32 +34,27 @@ from voxdesk.gui.errors import ErrorPresenter
 from voxdesk.gui.first_run import FirstRunDialog
 from voxdesk.gui.outline_panel import OutlinePanel
 from voxdesk.gui.params_panel import ParamsPanel
-from voxdesk.gui.reading import PLAIN_SUFFIXES, chapter_at
+from voxdesk.gui.reading import chapter_at
 from voxdesk.gui.resume_bar import ResumeBar
 from voxdesk.gui.settings_dialog import SettingsDialog
-from voxdesk.gui.shown_document import ShownDocument
 from voxdesk.gui.status_area import StatusArea, model_name
-from voxdesk.gui.tasks import run_task
-from voxdesk.gui.text_editor import AUDIO_SUFFIXES, TextEditor, from_qt, local_files, to_qt
+from voxdesk.gui.text_editor import TextEditor, from_qt, local_files, to_qt
 from voxdesk.gui.transport import TransportBar
 from voxdesk.gui.voice_design import make_new_default_voice
 from voxdesk.gui.voices import VoiceProfilesDialog
 from voxdesk.gui.voices.panel import VoicePanel, open_voice_store
-from voxdesk.reading_position import ReadingPosition
+from voxdesk.gui.window_documents import DocumentsMixin
 from voxdesk.settings import Settings
 from voxdesk.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)
 
 SAVE_DELAY_MS = 1000  # settings are saved this long after the last change
-MAX_RECENT = 10  # File > Open recent
 OUTLINE_DELAY_MS = 300  # the outline follows typing this long after the last key
 POSITION_MS = 500  # how often the position line is refreshed while speaking
-TEXT_FILTER = ("Documents (*.txt *.md *.markdown *.text *.pdf *.epub *.docx *.odt *.html "
-               "*.htm);;All files (*)")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DocumentsMixin):
     # The Settings dialog changed settings.desktop (shortcuts, tray, autostart): the Desktop
     # applies them before they are saved, and may correct what it could not apply.
     desktopSettingsChanged = Signal()
@@ -103,6 +95,7 @@ class MainWindow(QMainWindow):
         c = self.controller
         return {
             "open": self.open_dialog, "open_url": self.open_url_dialog, "export": self.export,
+            "cancel_export": c.cancel_export,
             "load_model": self.choose_model,
             "download": self.show_first_run, "settings": self.open_settings, "quit": self.close,
             "play": self.play_pause, "stop": c.stop,
@@ -110,6 +103,7 @@ class MainWindow(QMainWindow):
             "previous_chapter": c.previous_chapter, "next_chapter": c.next_chapter,
             "faster": lambda: c.set_speed(c.speed + 0.05),
             "slower": lambda: c.set_speed(c.speed - 0.05),
+            "focus_text": self.editor_focus,
             "outline": lambda: self.outline_panel.setVisible(
                 self.actions_by_name["outline"].isChecked()),
             "advanced": lambda: self.advanced.set_expanded(
@@ -152,7 +146,8 @@ class MainWindow(QMainWindow):
 
         # Status bar: model status on the left, export progress and the API on the right.
         bar = self.statusBar()
-        self.status_area = StatusArea(bar, self.controller, self.choose_model)
+        self.status_area = StatusArea(bar, self.controller, self.actions_by_name["load_model"],
+                                      self.actions_by_name["cancel_export"])
         area = self.status_area
         self.model_status, self.model_progress = area.model_status, area.model_progress
         self.load_model_button = area.load_model_button
@@ -173,8 +168,6 @@ class MainWindow(QMainWindow):
         c.firstAudible.connect(self.latency_panel.set_first_audible)
         c.speechEnded.connect(lambda m: self.latency_panel.finish(m) if m is not None else None)
         c.exportEnded.connect(lambda _: self.actions_by_name["export"].setEnabled(True))
-        c.bookProgress.connect(self._on_book_progress)
-        c.exportEnded.connect(lambda _: self._on_export_ended())
         c.outlineChanged.connect(self.outline_panel.set_outline)
         c.documentOpened.connect(self._show_document)
         c.documentFailed.connect(lambda *_: self.statusBar().clearMessage())
@@ -227,7 +220,7 @@ class MainWindow(QMainWindow):
         if device:
             self._first_run_device = device
         if self.first_run is None:
-            dialog = FirstRunDialog(self)
+            dialog = FirstRunDialog(self, tasks=self.controller.tasks)
             dialog.modelChosen.connect(self._load_for_first_run)
             dialog.testRequested.connect(self.controller.speak_text)
             self.controller.engineReady.connect(
@@ -249,140 +242,17 @@ class MainWindow(QMainWindow):
 
     # == the document ==========================================================================
 
-    def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a document",
-                                              self.settings.window.last_folder, TEXT_FILTER)
-        if path:
-            self.open_path(path)
-
-    def open_url_dialog(self) -> None:
-        url, ok = QInputDialog.getText(self, "Open URL", "Address of the web page to read:")
-        if ok and url.strip():
-            self.open_path(url.strip())
-
-    def open_files(self, paths: list[Path]) -> None:
-        """Dropped files: audio becomes the voice clip, anything else is opened as text."""
-        for path in paths:
-            if path.suffix.lower() in AUDIO_SUFFIXES:
-                self.voice_panel.set_clip(path)
-            else:
-                self.open_path(path)
-                break
-
-    def open_path(self, source: str | Path, read: bool = False) -> None:
-        """Open a file or URL: plain text and Markdown at once, as they are (editable, their
-        headings kept); every other format extracted in the background by voxdesk.documents,
-        shown once whole. ``read``: start reading it (where it was left) once shown."""
-        text = str(source)
-        is_url = text.lower().startswith(("http://", "https://"))
-        if not is_url and Path(text).suffix.lower() in PLAIN_SUFFIXES:
-            if self.open_text_file(Path(text)) and read:
-                self.play()
-            return
-        self._read_when_opened = read
-        self.statusBar().showMessage(f"Opening {text}…")
-        self.controller.open_document_in_background(text if is_url else Path(text).resolve())
-
-    def _show_document(self, shown: ShownDocument) -> None:
-        self.editor.setPlainText(shown.text)
-        self.controller.set_document_text(shown.text)
-        if not shown.source.lower().startswith(("http://", "https://")):
-            self.settings.window.last_folder = str(Path(shown.source).parent)
-        self.setWindowTitle(f"{shown.title} – VoxDesk")
-        self.statusBar().showMessage(f"Opened {shown.title}: {len(shown.outline)} "
-                                     f"chapter{'s' if len(shown.outline) != 1 else ''}.", 8000)
-        self._remember_recent(shown.source)
-        self.resume_bar.dismiss()
-        saved = self.controller.positions.load(shown.identity)
-        offset = shown.offset_of(saved) if saved is not None else None
-        if saved is not None and offset is not None and (saved.chapter, saved.sentence) > (1, 0):
-            if self._read_when_opened:
-                self._read_when_opened = False
-                self._continue_from(saved)
-            else:
-                title = shown.outline[saved.chapter - 1].title
-                self.resume_bar.offer(saved, title)
-        elif self._read_when_opened:
-            self._read_when_opened = False
-            self.play()
-        self.documentShown.emit(shown)
-
-    def _continue_from(self, position: ReadingPosition) -> None:
-        """Read on from a saved position's sentence."""
-        shown = self.controller.document
-        offset = shown.offset_of(position) if shown is not None else None
-        if offset is None:
-            return
-        self._move_cursor(offset)
-        self.play()
-
-    def _start_over(self, position: ReadingPosition) -> None:
-        self.controller.positions.forget(position.identity)
-        self._move_cursor(0)
-
-    # -- recent files --
-
-    def _build_recent_menu(self) -> None:
-        self.recent_menu = QMenu("Open &recent", self)
-        self.recent_menu.setAccessibleName("Open recent")
-        file_menu = self.menuBar().actions()[0].menu()
-        assert isinstance(file_menu, QMenu)
-        file_menu.insertMenu(self.actions_by_name["export"], self.recent_menu)
-        self._fill_recent_menu()
-
-    def recent_files(self) -> list[str]:
-        return [item for item in self.settings.window.recent_files if isinstance(item, str)]
-
-    def _remember_recent(self, source: str) -> None:
-        recent = [source, *(item for item in self.recent_files() if item != source)]
-        self.settings.window.recent_files = recent[:MAX_RECENT]
-        self._fill_recent_menu()
-        self._save_timer.start()
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for number, source in enumerate(self.recent_files(), 1):
-            name = source if "://" in source else Path(source).name
-            action = self.recent_menu.addAction(f"&{number % 10} {name}")
-            action.setToolTip(source)
-            action.triggered.connect(lambda _checked=False, s=source: self.open_path(s))
-        self.recent_menu.setEnabled(bool(self.recent_files()))
-
-    def open_text_file(self, path: Path) -> bool:
-        text = self.controller.open_document(path)
-        if text is None:
-            return False
-        self.editor.setPlainText(text)
-        self.controller.set_document_text(text)
-        self.settings.window.last_folder = str(path.parent)
-        self.setWindowTitle(f"{path.name} – VoxDesk")
-        self.resume_bar.dismiss()
-        self._remember_recent(str(path))
-        return True
+    def editor_focus(self) -> None:
+        self.editor.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _text_to_read(self) -> tuple[str, int]:
-        """The text Play reads, and its Python offset in the document: the selection, else from
-        the word at the cursor to the end, else (cursor at the end) everything."""
-        document = self.editor.toPlainText()
-        cursor = self.editor.textCursor()
-        if cursor.hasSelection():
-            start = from_qt(document, cursor.selectionStart())
-            end = from_qt(document, cursor.selectionEnd())
-            return document[start:end], start
-        if not document[from_qt(document, cursor.position()):].strip():
-            return document, 0  # nothing after the cursor: read it all
-        cursor.movePosition(QTextCursor.MoveOperation.StartOfWord)
-        start = from_qt(document, cursor.position())
-        return document[start:], start
+        return self.editor.text_to_read()
+
+    def _move_cursor(self, offset: int) -> None:
+        self.editor.move_cursor(offset)
 
     def _follow_text(self) -> None:
         self.controller.set_document_text(self.editor.toPlainText())
-
-    def _move_cursor(self, offset: int) -> None:
-        cursor = self.editor.textCursor()
-        cursor.setPosition(to_qt(self.editor.toPlainText(), offset))
-        self.editor.setTextCursor(cursor)
-        self.editor.centerCursor()
 
     def _read_from(self, offset: int) -> None:
         self._move_cursor(offset)
@@ -455,24 +325,6 @@ class MainWindow(QMainWindow):
         self.status_area.export_started()
         return True
 
-    def _on_book_progress(self, progress: Any) -> None:
-        from voxdesk.gui.export_dialog import progress_text
-
-        bar = self.status_area.export_progress
-        bar.setRange(0, 1000)
-        bar.setValue(int(progress.fraction * 1000))
-        text = progress_text(progress)
-        bar.setFormat(text)
-        bar.setToolTip(text)
-        bar.setAccessibleDescription(text)
-        bar.setMaximumWidth(bar.fontMetrics().horizontalAdvance(text) + 40)
-
-    def _on_export_ended(self) -> None:
-        bar = self.status_area.export_progress
-        bar.setFormat("Exporting %p%")
-        bar.setMaximumWidth(bar.fontMetrics().horizontalAdvance("M" * 12))
-        bar.setAccessibleDescription("")
-
     def export_to(self, path: str | Path) -> bool:
         """Export the selection (or the whole text) with the current voice and settings."""
         cursor = self.editor.textCursor()
@@ -516,27 +368,14 @@ class MainWindow(QMainWindow):
         self.settingsDialogOpen.emit(False)
 
     def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", shortcuts_text())
+        help_menu.show_shortcuts(self)
 
     def copy_diagnostics(self) -> None:
-        """Put the diagnostics report (for bug reports) on the clipboard. It is collected in the
-        background: it imports torch and reads the log, which must not freeze the window."""
-        from voxdesk.diagnostics import collect
-
-        self.statusBar().showMessage("Collecting diagnostics…")
-        run_task(collect, self._on_diagnostics, self.errors.show_exception)
-
-    def _on_diagnostics(self, text: str) -> None:
-        QGuiApplication.clipboard().setText(text)
-        self.statusBar().showMessage("Diagnostics copied to the clipboard: paste them into "
-                                     "your bug report.", 10000)
-        self.diagnosticsCopied.emit(text)
+        help_menu.copy_diagnostics(self.controller.tasks, self.statusBar(),
+                                   self.errors.show_exception, self.diagnosticsCopied.emit)
 
     def show_about(self) -> None:
-        from voxdesk import __version__
-
-        QMessageBox.about(self, "About VoxDesk", f"VoxDesk {__version__}\nRead-aloud with the "
-                          "VoxCPM text-to-speech model.")
+        help_menu.show_about(self)
 
     def show_error(self, message: str, hint: str = "") -> None:
         self.errors.show(message, hint)

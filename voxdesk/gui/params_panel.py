@@ -48,7 +48,7 @@ class ParamsPanel(QGroupBox):
         self.cfg.setDecimals(1)
         self.cfg.setSingleStep(0.1)
         self.cfg.setRange(*RANGES["cfg_value"])
-        add_labelled_row(form, "Stay &close to the voice:", self.cfg, "Stay close to the voice",
+        add_labelled_row(form, "Stay close to th&e voice:", self.cfg, "Stay close to the voice",
                          _with_default("How closely the speech follows the text and the voice "
                                        "(classifier-free guidance, CFG). Higher is more "
                                        "faithful but can sound strained; lower is looser.",
@@ -65,21 +65,21 @@ class ParamsPanel(QGroupBox):
                                        DEFAULTS.inference_timesteps))
 
         self.min_len = _seconds_box(RANGES["min_len"])
-        add_labelled_row(form, "Mi&nimum length:", self.min_len, "Minimum length", _with_default(
+        add_labelled_row(form, "&Minimum length:", self.min_len, "Minimum length", _with_default(
             "The least speech made for each sentence.", f"{DEFAULTS.min_len * STEP_S:.2f} s"))
 
         self.max_len = _seconds_box(RANGES["max_len"])
-        add_labelled_row(form, "Ma&ximum length:", self.max_len, "Maximum length", _with_default(
+        add_labelled_row(form, "Maximum len&gth:", self.max_len, "Maximum length", _with_default(
             "The most speech made for each sentence: a safety limit that ends a sentence the "
             "model does not end by itself.", f"{DEFAULTS.max_len * STEP_S:.2f} s"))
 
-        self.normalize = QCheckBox("Nor&malize text")
+        self.normalize = QCheckBox("Normali&ze text")
         self.normalize.setAccessibleName("Normalize text")
         self.normalize.setToolTip("Spell out numbers, dates, units and symbols before speaking "
                                   f"(default: {'on' if DEFAULTS.normalize else 'off'}).")
         form.addRow(self.normalize)
 
-        self.denoise = QCheckBox("&Denoise reference")
+        self.denoise = QCheckBox("De&noise reference")
         self.denoise.setAccessibleName("Denoise")
         self.denoise.setToolTip("Clean background noise from the voice's reference clip before "
                                 "cloning it (needs the denoiser model; default: "
@@ -89,11 +89,12 @@ class ParamsPanel(QGroupBox):
         self.seed = QSpinBox()
         self.seed.setRange(SEED_RANDOM, 2**31 - 1)
         self.seed.setSpecialValueText("Random")
-        add_labelled_row(form, "S&eed:", self.seed, "Seed", _with_default(
+        add_labelled_row(form, "See&d:", self.seed, "Seed", _with_default(
             "The same seed, text, voice and settings give exactly the same audio; Random gives "
             "a new take each time.", "Random"))
 
         self.reset_button = QPushButton("&Reset to defaults")
+        self.reset_button.setAccessibleName("Reset to defaults")
         self.reset_button.setToolTip("Put every synthesis setting back to VoxCPM's default.")
         self.reset_button.clicked.connect(self.reset)
         row = QHBoxLayout()

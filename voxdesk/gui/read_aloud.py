@@ -21,7 +21,6 @@ from voxdesk.audio.tempo import validate_speed
 from voxdesk.clipboard_text import clipboard_text, parts
 from voxdesk.errors import VoxDeskError
 from voxdesk.gui.controller import SpeechController, State
-from voxdesk.gui.tasks import run_task
 from voxdesk.hotkeys import HotkeyBackend, HotkeyError, Shortcut, open_backend
 
 if TYPE_CHECKING:
@@ -83,8 +82,9 @@ class ReadAloud(QObject):
             return self._report([str(exc)], announce)  # its hint already names the fallback
         self._backend = backend
         if backend.interactive:
-            run_task(lambda: self._bind(backend, wanted),
-                     lambda problems: self._bound_in_background(backend, problems))
+            self.controller.tasks.run(lambda: self._bind(backend, wanted),
+                                      lambda problems: self._bound_in_background(backend,
+                                                                                 problems))
             return None
         return self._report(self._bind(backend, wanted), announce)
 

@@ -1,6 +1,6 @@
 """The inline bar that offers to continue a reopened document where it was left: non-blocking
 (reading, scrolling and the menus go on around it), reachable from the keyboard (it takes the
-focus when it appears; Alt+C continues, Alt+O starts over)."""
+focus when it appears; Alt+C continues, Alt+T starts over)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class ResumeBar(QFrame):
         self.label.setWordWrap(True)
         self.continue_button = QPushButton("&Continue")
         self.continue_button.setAccessibleName("Continue where you stopped")
-        self.start_over_button = QPushButton("Start &over")
+        self.start_over_button = QPushButton("S&tart over")
         self.start_over_button.setAccessibleName("Start over from the beginning")
         self.continue_button.clicked.connect(lambda: self._choose(self.continueChosen))
         self.start_over_button.clicked.connect(lambda: self._choose(self.startOverChosen))

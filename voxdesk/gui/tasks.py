@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ class TaskRunner(QObject):
     def shutdown(self, timeout_s: float = 3.0, lanes: tuple[str, ...] | None = None) -> bool:
         """Let each lane finish what it runs, then end its thread; False if one did not end
         within ``timeout_s`` (it is a daemon thread: it cannot keep the process alive)."""
-        self._closed = lanes is None
+        if lanes is None:
+            self._closed = True
         clean = True
         for name, lane in list(self._lanes.items()):
             if lanes is not None and name not in lanes:
@@ -108,26 +109,3 @@ class TaskRunner(QObject):
             else:
                 del self._lanes[name]
         return clean
-
-
-_default: TaskRunner | None = None
-
-
-def run_task(work: Callable[[], Any], on_done: Done | None = None,
-             on_error: Failed | None = None) -> None:
-    """One-off background work (its own thread) for code that has no runner of its own; must be
-    called on the GUI thread."""
-    global _default
-    if _default is None:
-        _default = TaskRunner()
-    _default.run(work, on_done, on_error)
-
-
-def start_thread(worker: QObject, name: str) -> QThread:
-    """Move ``worker`` to a new running QThread (for a worker whose slots are called through
-    queued signals: the first-run download). The caller quits and waits for the thread."""
-    thread = QThread()
-    thread.setObjectName(name)
-    worker.moveToThread(thread)
-    thread.start()
-    return thread

@@ -105,3 +105,24 @@ class TextEditor(QPlainTextEdit):
         line = max(1, self.fontMetrics().lineSpacing())
         bar = self.verticalScrollBar()
         bar.setValue(bar.value() + (rect.top() - viewport.height() // 3) // line)
+
+    def text_to_read(self) -> tuple[str, int]:
+        """The text Play reads, and its Python offset in the document: the selection, else from
+        the word at the cursor to the end, else (cursor at the end) everything."""
+        document = self.toPlainText()
+        cursor = self.textCursor()
+        if cursor.hasSelection():
+            start = from_qt(document, cursor.selectionStart())
+            end = from_qt(document, cursor.selectionEnd())
+            return document[start:end], start
+        if not document[from_qt(document, cursor.position()):].strip():
+            return document, 0  # nothing after the cursor: read it all
+        cursor.movePosition(QTextCursor.MoveOperation.StartOfWord)
+        start = from_qt(document, cursor.position())
+        return document[start:], start
+
+    def move_cursor(self, offset: int) -> None:
+        cursor = self.textCursor()
+        cursor.setPosition(to_qt(self.toPlainText(), offset))
+        self.setTextCursor(cursor)
+        self.centerCursor()

@@ -57,7 +57,7 @@ class TransportBar(QWidget):
         self.buttons["play"].setAccessibleName("Play")
         row.addSpacing(self.fontMetrics().horizontalAdvance("MM"))
 
-        speed_label = QLabel("Sp&eed:")
+        speed_label = QLabel("S&peed:")
         self.speed = QSlider(Qt.Orientation.Horizontal)
         self.speed.setAccessibleName("Speed")
         self.speed.setToolTip("How fast the voice speaks, 0.5× to 3× (Ctrl+[ and Ctrl+]).")

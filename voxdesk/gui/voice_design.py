@@ -1,7 +1,7 @@
 """Designing a voice from a description (VoxCPM2), and making a new default voice.
 
-The dialog generates candidates in a background thread (the model may take seconds each),
-lists them as they come, plays one on request and keeps the chosen one as a profile
+The dialog generates candidates on the window's task runner (the model may take seconds
+each), lists them as they come, plays one on request and keeps the chosen one as a profile
 (voxdesk.voices.design does the work; this module only drives it).
 """
 
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from voxdesk.errors import VoxDeskError
+from voxdesk.gui.tasks import TaskRunner
 from voxdesk.voices import design
 from voxdesk.voices.store import VoiceStore
 
@@ -38,6 +39,16 @@ def engine_of(widget: QWidget | None) -> Any:
         engine = getattr(owner, "engine", None)
         if engine is not None:
             return engine
+        widget = widget.parentWidget()
+    return None
+
+
+def tasks_of(widget: QWidget | None) -> TaskRunner | None:
+    """The task runner of the window ``widget`` belongs to (its controller's), if any."""
+    while widget is not None:
+        tasks = getattr(getattr(widget, "controller", None), "tasks", None)
+        if isinstance(tasks, TaskRunner):
+            return tasks
         widget = widget.parentWidget()
     return None
 
@@ -62,12 +73,18 @@ def make_new_default_voice(controller: Any, status: Any) -> None:
 
 
 class VoiceDesignDialog(QDialog):
-    candidateReady = Signal(object)  # design.Candidate (from the worker thread)
+    # Emitted from the task runner's "voice-design" lane; Qt queues them to the dialog on the
+    # GUI thread and drops them if the dialog was closed meanwhile.
+    candidateReady = Signal(object)  # design.Candidate
     failed = Signal(str)
     finishedGenerating = Signal()
 
-    def __init__(self, store: VoiceStore, engine: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, store: VoiceStore, engine: Any, parent: QWidget | None = None,
+                 tasks: TaskRunner | None = None) -> None:
+        """``tasks``: the window's task runner (found through ``parent`` when not given; the
+        dialog makes its own without a window)."""
         super().__init__(parent)
+        self.tasks = tasks or tasks_of(parent) or TaskRunner(self)
         self.setWindowTitle("Design a voice")
         self.store, self.engine = store, engine
         self.candidates: list[design.Candidate] = []
@@ -92,8 +109,8 @@ class VoiceDesignDialog(QDialog):
         self.count = QSpinBox()
         self.count.setRange(1, design.MAX_CANDIDATES)
         self.count.setValue(3)
-        self.count.setAccessibleName("Candidates")
-        form.addRow("&Candidates:", self.count)
+        self.count.setAccessibleName("Number of candidates")
+        form.addRow("Num&ber of candidates:", self.count)
 
         self.generate_button = QPushButton("&Generate")
         self.generate_button.clicked.connect(self.generate)
@@ -111,6 +128,9 @@ class VoiceDesignDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        list_label = QLabel("&Candidates:")
+        list_label.setBuddy(self.list)
+        layout.addWidget(list_label)
         layout.addWidget(self.list)
         layout.addWidget(self.status)
         self.candidateReady.connect(self._add_candidate)
@@ -140,10 +160,12 @@ class VoiceDesignDialog(QDialog):
                     self.candidateReady.emit(candidate)
             except VoxDeskError as exc:
                 self.failed.emit(exc.message)
+            except Exception as exc:  # noqa: BLE001 - a bug in the model: said, not lost
+                self.failed.emit(f"The voice could not be designed: {exc}")
             finally:
                 self.finishedGenerating.emit()
 
-        threading.Thread(target=work, name="voxdesk-voice-design", daemon=True).start()
+        self.tasks.run(work, lane="voice-design")
 
     def preview(self) -> None:
         candidate = self._selected()

@@ -107,11 +107,11 @@ def download(
         if not store.missing_or_damaged(done.path, done.manifest):
             return done.path  # complete; a damaged one is repaired below, file by file
     remote_id = repo_id
-    if source == sources.MODELSCOPE:
-        if entry is not None and entry.modelscope_id is None:
+    if source == sources.MODELSCOPE and entry is not None:
+        if entry.modelscope_id is None:
             raise ModelNotFoundError(f"{entry.id} is not published on ModelScope.",
                                      "Download it from Hugging Face (leave out --source).")
-        remote_id = entry.modelscope_id if entry else repo_id
+        remote_id = entry.modelscope_id
     job = _Download(entry.id if entry else repo_id, progress, cancel)
     job.report("listing")
     snapshot = sources.list_files(source, remote_id, revision)  # type: ignore[arg-type]

@@ -16,7 +16,6 @@ continuation prompt (OpenBMB/VoxCPM #309), so the engine builds styled requests 
 from __future__ import annotations
 
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,16 +23,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from voxdesk.errors import InvalidRequestError, VoxDeskError
+# Re-exported: callers of voice design see its limits here.
+from voxdesk.engine.style import MAX_DESCRIPTION_CHARS as MAX_DESCRIPTION_CHARS
+from voxdesk.engine.style import VoiceDesignError as VoiceDesignError
+from voxdesk.engine.style import check_description as check_description
+from voxdesk.engine.style import require_description_model
+from voxdesk.errors import InvalidRequestError
 
 if TYPE_CHECKING:
     from voxdesk.engine import Engine
     from voxdesk.voices.profile import VoiceProfile
     from voxdesk.voices.store import VoiceStore
 
-#: Longest description or style, in characters: a sentence or two is what the model was
-#: trained on; an essay is a mistake (or an attack on the prompt format).
-MAX_DESCRIPTION_CHARS = 300
 #: What each candidate says: every phoneme class of English, in about five seconds.
 SAMPLE_TEXT = "The quick brown fox jumps over the lazy dog, and then it reads a story aloud."
 #: Longest candidate, in generation steps (60 x 160 ms = 9.6 s).
@@ -41,34 +42,8 @@ DESIGN_MAX_STEPS = 60
 MAX_CANDIDATES = 8
 
 
-class VoiceDesignError(VoxDeskError):
-    """The model cannot design voices or take a style (VoxCPM 1.x)."""
-
-
-def check_description(text: str | None, what: str = "description") -> str:
-    """The cleaned description (or style), or a clear :class:`InvalidRequestError`."""
-    cleaned = " ".join((text or "").split())
-    if not cleaned:
-        raise InvalidRequestError(f"The voice {what} is empty.",
-                                  "Describe the voice, e.g. “a warm, calm older man”.")
-    if len(cleaned) > MAX_DESCRIPTION_CHARS:
-        raise InvalidRequestError(
-            f"The voice {what} is {len(cleaned):,} characters long; at most "
-            f"{MAX_DESCRIPTION_CHARS} are accepted.", "Describe the voice in a sentence or two.")
-    if any(c in "()（）" for c in cleaned):
-        raise InvalidRequestError(f"A voice {what} cannot contain parentheses (the model reads "
-                                  "the description between parentheses).",
-                                  "Use commas instead.")
-    if any(unicodedata.category(c).startswith("C") for c in cleaned):
-        raise InvalidRequestError(f"A voice {what} cannot contain control characters.")
-    return cleaned
-
-
 def require_design(engine: Engine, what: str = "Voice design") -> None:
-    if engine.info.architecture != "voxcpm2":
-        raise VoiceDesignError(
-            f"{what} needs VoxCPM2; {engine.info.model_id} (VoxCPM 1.x) cannot follow a "
-            "description.", "Load VoxCPM2 (`--model VoxCPM2`), or clone a recording instead.")
+    require_description_model(engine.info, what)
 
 
 @dataclass(frozen=True)

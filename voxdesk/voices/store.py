@@ -21,6 +21,7 @@ and skipped; it never stops the others from loading.
 
 from __future__ import annotations
 
+import builtins  # the method VoiceStore.list hides the built-in list in the class
 import contextlib
 import difflib
 import hashlib
@@ -97,10 +98,10 @@ class VoiceStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def list(self) -> list[VoiceProfile]:
+    def list(self) -> builtins.list[VoiceProfile]:
         """Every intact profile, sorted by name; damaged folders go to :attr:`problems`."""
-        profiles: list[VoiceProfile] = []
-        problems: list[str] = []
+        profiles: builtins.list[VoiceProfile] = []
+        problems: builtins.list[str] = []
         seen: set[str] = set()
         try:
             entries = sorted(self.root.iterdir())
@@ -125,7 +126,7 @@ class VoiceStore:
         self.problems = problems
         return sorted(profiles, key=lambda p: (name_key(p.name), p.created))
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:
         return [p.name for p in self.list()]
 
     def get(self, name: str) -> VoiceProfile:
@@ -276,7 +277,7 @@ class VoiceStore:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _load(self, folder: Path) -> tuple[VoiceProfile, list[str]]:
+    def _load(self, folder: Path) -> tuple[VoiceProfile, builtins.list[str]]:
         """A profile folder's contents, or ValueError saying what is wrong with it."""
         try:
             text = (folder / PROFILE_FILE).read_text(encoding="utf-8")

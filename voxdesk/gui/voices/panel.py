@@ -80,7 +80,7 @@ class VoicePanel(QGroupBox):
 
         self.prompt = QLineEdit()
         self.prompt.setPlaceholderText("Transcript (optional)")
-        add_labelled_row(form, "Prompt &text:", self.prompt, "Prompt text",
+        add_labelled_row(form, "Prompt te&xt:", self.prompt, "Prompt text",
                          "The transcript of the reference clip. With it, the model continues "
                          "the clip (closest match); without it, VoxCPM2 clones from the sound "
                          "of the clip alone.")
@@ -89,9 +89,11 @@ class VoicePanel(QGroupBox):
         self.choose_button.setToolTip("Pick a recording of the voice to clone (3-20 s of clear "
                                       "speech; WAV, FLAC, OGG or MP3). You can also drop one "
                                       "here.")
+        self.choose_button.setAccessibleName("Choose clip")
         self.choose_button.clicked.connect(self.choose_clip)
-        self.preview_button = QPushButton("Pl&ay reference")
+        self.preview_button = QPushButton("Pla&y reference")
         self.preview_button.setToolTip("Listen to the reference clip of this voice.")
+        self.preview_button.setAccessibleName("Play reference")
         self.preview_button.clicked.connect(self._preview)
         buttons = QHBoxLayout()
         buttons.addWidget(self.choose_button)

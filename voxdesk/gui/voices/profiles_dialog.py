@@ -16,13 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -32,7 +30,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QStyle,
     QVBoxLayout,
@@ -42,7 +39,8 @@ from PySide6.QtWidgets import (
 from voxdesk.errors import VoxDeskError
 from voxdesk.gui.errors import ErrorPresenter
 from voxdesk.gui.voice_design import open_design_dialog
-from voxdesk.gui.voices.add_dialog import AddVoiceDialog, combo_modes
+from voxdesk.gui.voices.add_dialog import AddVoiceDialog
+from voxdesk.gui.voices.details import VoiceDetails
 from voxdesk.gui.voices.record_dialog import RecordDialog
 from voxdesk.voices.archive import SUFFIX
 from voxdesk.voices.profile import VoiceProfile
@@ -74,7 +72,11 @@ class VoiceProfilesDialog(QDialog):
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Filter by name, transcript or language (Ctrl+F)")
         self.search.textChanged.connect(self._apply_filter)
-        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
+        # An action (not a bare QShortcut): the keyboard test finds the search field's key.
+        self.find_action = QAction("Search voices", self)
+        self.find_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Find))
+        self.find_action.triggered.connect(self._focus_search)
+        self.addAction(self.find_action)
         self.list = QListWidget()
         self.list.setAccessibleName("Voices")
         self.list.setToolTip("Double-click or press Enter to hear the voice; Delete removes, "
@@ -100,40 +102,14 @@ class VoiceProfilesDialog(QDialog):
         left.addWidget(self.empty_label)
 
         # -- details of the selected voice --------------------------------------------------
-        self.name_label = QLabel()
-        font = QFont(self.name_label.font())
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.name_label.setFont(font)
-        self.mode = QComboBox()
-        combo_modes(self.mode)
-        self.mode.setAccessibleName("Cloning mode")
-        self.mode.setToolTip("Reference: VoxCPM2 clones the sound of the recording alone. "
-                             "Continuation: the model continues the recording, whose "
-                             "transcript it is given (closest match; older models need it).")
-        self.language = QLineEdit()
-        self.language.setAccessibleName("Language")
-        self.language.setPlaceholderText("e.g. en (optional)")
-        self.transcript = QPlainTextEdit()
-        self.transcript.setAccessibleName("Transcript")
-        self.transcript.setPlaceholderText("What is said in the recording (optional with "
-                                           "VoxCPM2)")
-        self.transcript.setMaximumHeight(90)
-        self.info = QLabel()
-        self.info.setWordWrap(True)
-        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.save_button = QPushButton("&Save changes")
-        self.save_button.clicked.connect(lambda: self.save_details())
-        for signal in (self.mode.currentIndexChanged, self.language.textEdited,
-                       self.transcript.textChanged):
-            signal.connect(self._details_edited)
-        form = QFormLayout()
-        form.addRow(self.name_label)
-        form.addRow("&Mode:", self.mode)
-        form.addRow("Lan&guage:", self.language)
-        form.addRow("&Transcript:", self.transcript)
-        form.addRow(self.info)
-        form.addRow(self.save_button)
+        self.voice_details = VoiceDetails()
+        self.voice_details.saveRequested.connect(lambda: self.save_details())
+        # The fields, by their names (what the tests and the callers use).
+        details = self.voice_details
+        self.name_label, self.mode, self.language = details.name_label, details.mode, \
+            details.language
+        self.transcript, self.info, self.save_button = details.transcript, details.info, \
+            details.save_button
 
         self.preview_button = self._button("&Preview", "Hear this voice (Enter in the list)",
                                            self.preview_selected)
@@ -156,7 +132,7 @@ class VoiceProfilesDialog(QDialog):
         self.details = QWidget()
         right = QVBoxLayout(self.details)
         right.setContentsMargins(0, 0, 0, 0)
-        right.addLayout(form)
+        right.addWidget(self.voice_details)
         right.addLayout(actions)
         right.addStretch(1)
 
@@ -296,31 +272,7 @@ class VoiceProfilesDialog(QDialog):
     def _show_details(self) -> None:
         profile = self.selected()
         self.details.setEnabled(profile is not None)
-        for widget in (self.mode, self.language, self.transcript):
-            widget.blockSignals(True)
-        if profile is None:
-            self.name_label.setText("No voice selected")
-            self.language.clear()
-            self.transcript.clear()
-            self.info.clear()
-        else:
-            self.name_label.setText(profile.name)
-            self.mode.setCurrentIndex(max(0, self.mode.findData(profile.mode)))
-            self.language.setText(profile.language or "")
-            self.transcript.setPlainText(profile.transcript or "")
-            p = profile.params
-            self.info.setText(
-                f"{profile.duration:.1f} s of reference audio · created "
-                f"{profile.created.astimezone():%Y-%m-%d %H:%M} · changed "
-                f"{profile.modified.astimezone():%Y-%m-%d %H:%M}\n"
-                f"Settings: guidance {p.cfg_value:g}, {p.inference_timesteps} steps"
-                + (f", seed {p.seed}" if p.seed is not None else ""))
-        for widget in (self.mode, self.language, self.transcript):
-            widget.blockSignals(False)
-        self.save_button.setEnabled(False)
-
-    def _details_edited(self) -> None:
-        self.save_button.setEnabled(self.selected() is not None)
+        self.voice_details.show_profile(profile)
 
     # -- actions on the selected voice --------------------------------------------------------
 
@@ -340,14 +292,9 @@ class VoiceProfilesDialog(QDialog):
         profile = self.selected()
         if profile is None:
             return None
-        transcript = self.transcript.toPlainText().strip() or None
-        # The mode only when the person chose one: otherwise the store's rule applies, as in
-        # `voxdesk voices set` (a transcript added means continuation, one removed reference).
-        mode = self.mode.currentData()
-        changes = {"mode": mode} if mode != profile.mode else {}
+        changes = self.voice_details.changes(profile)
         return self._act(lambda: self.store.update(  # type: ignore[return-value]
-            profile.name, transcript=transcript,
-            language=self.language.text().strip() or None, **changes), lambda p: p.name)
+            profile.name, **changes), lambda p: p.name)
 
     def preview_selected(self) -> None:
         profile = self.selected()
