@@ -234,6 +234,10 @@ def test_voxdesk_next_from_another_process_reaches_the_window(books, qtbot, warm
                 done = command("next")
             assert done.returncode == 0, done.stderr
             assert asked.args[0].text.startswith("Wind tore at the shutters.")
+            with qtbot.waitSignal(controller.requested, timeout=30000) as asked:
+                done = command("previous", "--paragraph")
+            assert done.returncode == 0, done.stderr
+            assert asked.args[0].text.startswith("The Storm")  # the heading's paragraph
             with qtbot.waitSignal(controller.speechEnded, timeout=5000):
                 controller.stop()
     finally:

@@ -367,6 +367,12 @@ class SpeechController(VoiceChoice, QObject):
     def previous_sentence(self) -> bool:
         return self._go(lambda r: navigation.previous_sentence(r, self._segments, self._heard))
 
+    def next_paragraph(self) -> bool:
+        return self._go(lambda r: navigation.next_paragraph(r, self._segments, self._heard))
+
+    def previous_paragraph(self) -> bool:
+        return self._go(lambda r: navigation.previous_paragraph(r, self._segments, self._heard))
+
     def next_chapter(self) -> bool:
         return self._go(lambda r: navigation.next_chapter(r, self.outline, self._offset(r)))
 

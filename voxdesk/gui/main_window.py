@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
             "download": self.show_first_run, "settings": self.open_settings, "quit": self.close,
             "play": self.play_pause, "stop": c.stop,
             "previous_sentence": c.previous_sentence, "next_sentence": c.next_sentence,
+            "previous_paragraph": c.previous_paragraph, "next_paragraph": c.next_paragraph,
             "previous_chapter": c.previous_chapter, "next_chapter": c.next_chapter,
             "faster": lambda: c.set_speed(c.speed + 0.05),
             "slower": lambda: c.set_speed(c.speed - 0.05),
