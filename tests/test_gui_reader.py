@@ -125,11 +125,11 @@ def test_outline_lists_the_chapters_reads_from_one_and_can_be_hidden(
         outline.setFocus()
         outline.setCurrentRow(1)
         qtbot.keyClick(outline, Qt.Key.Key_Return)  # Enter reads from that chapter
-        qtbot.waitUntil(lambda: highlighted(window) == "# The town", timeout=20000)
+        qtbot.waitUntil(lambda: highlighted(window) == "The town", timeout=20000)
         assert "The town" in window.transport.position.text()
         assert outline.item(1).font().bold() and not outline.item(0).font().bold()
         qtbot.keyClick(window.editor, Qt.Key.Key_PageDown, Qt.KeyboardModifier.AltModifier)
-        qtbot.waitUntil(lambda: highlighted(window) == "# Leaving", timeout=20000)
+        qtbot.waitUntil(lambda: highlighted(window) == "Leaving", timeout=20000)
         window.controller.stop()
     qtbot.keyClick(window.editor, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier
                    | Qt.KeyboardModifier.ShiftModifier)
