@@ -36,6 +36,7 @@ from voxdesk.gui.shown_document import ShownDocument, first_chapters, lay_out
 from voxdesk.gui.tasks import TaskRunner
 from voxdesk.gui.voice_choice import VoiceChoice, clamp_speed
 from voxdesk.gui.worker import ExportWorker, SpeechWorker
+from voxdesk.lexicon import Lexicon, lexicon_for
 from voxdesk.reading_position import PositionStore
 from voxdesk.settings import Settings
 from voxdesk.speech import UtteranceMetrics
@@ -231,8 +232,30 @@ class SpeechController(VoiceChoice, QObject):
     # == speaking ===============================================================================
 
     def request(self, text: str, params: SynthesisParams | None = None) -> SynthesisRequest:
-        """The request for ``text`` in the current voice and settings (raises VoxDeskError)."""
-        return SynthesisRequest(text, self.voice_reference(), params or self.params).validate()
+        """The request for ``text`` in the current voice and settings, with the user's
+        pronunciation lexicon for that voice (raises VoxDeskError)."""
+        return SynthesisRequest(text, self.voice_reference(), params or self.params,
+                                self.lexicon()).validate()
+
+    def lexicon(self) -> Lexicon | None:
+        """The user's lexicon for the current voice: a profile's name and language, else the
+        entries for every voice (None when there are none)."""
+        voice = self.voice
+        if voice.kind == "profile" and voice.profile:
+            profile = self.profile(voice.profile)
+            return lexicon_for(profile.name, profile.language)
+        return lexicon_for(None, None)
+
+    def hear(self, text: str, lexicon: Lexicon) -> bool:
+        """Speak ``text`` in the current voice with ``lexicon`` applied (the lexicon editor's
+        Hear it), whatever the saved lexicon holds."""
+        try:
+            request = SynthesisRequest(text, self.voice_reference(), self.params,
+                                       lexicon).validate()
+        except VoxDeskError as exc:
+            self.failed.emit(exc.message, exc.hint)
+            return False
+        return self._start(request, None)
 
     def read(self, document: str, start: int = 0, end: int | None = None) -> bool:
         """Read ``document[start:end]`` - the text in the window: highlight, position and

@@ -499,7 +499,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings.output_device, self,
                                 desktop=self.settings.desktop, server=self.settings.server,
-                                playback=self.settings.playback)
+                                playback=self.settings.playback, hear=self.controller.hear)
         self.settingsDialogOpen.emit(True)
         if dialog.exec() == SettingsDialog.DialogCode.Accepted:
             self.controller.set_output_device(dialog.output_device())
