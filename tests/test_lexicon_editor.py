@@ -19,8 +19,10 @@ ALT = Qt.KeyboardModifier.AltModifier
 
 
 @pytest.fixture
-def model_inputs(warm_engine, monkeypatch):
+def model_inputs(warm_engine, data_dir, monkeypatch):
     """Every target_text the real model call receives."""
+    assert warm_engine.wait_until_warm(300)
+    warm_engine.default_voice_seed()  # the house voice's own sentence, made on first use, is not one
     seen: list[str] = []
     tts = warm_engine._model.tts
     generate = tts._generate_with_prompt_cache
