@@ -187,6 +187,15 @@ def test_markdown_headings_are_chapters_and_markup_is_removed(tmp_path):
                                "Day two\n\nbought bread\n\nwalked to the lighthouse")
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "cp1252"])
+def test_markdown_in_common_encodings_keeps_its_accents(tmp_path, encoding):
+    path = tmp_path / "notes.md"
+    path.write_bytes("# Été à Paris\n\nLe café était fermé.\n".encode(encoding))
+    document = load_document(path)
+    assert [c.title for c in document.chapters] == ["Été à Paris"]
+    assert document.text() == "Été à Paris\n\nLe café était fermé."
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252", "latin-1"])
 def test_plain_text_in_common_encodings(tmp_path, encoding):
     text = ("Café au lait, s'il vous plaît: déjà vu à Paris.\nThe second line of the same "

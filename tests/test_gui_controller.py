@@ -14,10 +14,9 @@ import soundfile
 from PySide6.QtWidgets import QWidget
 
 from voxdesk.engine import SynthesisParams
-from voxdesk.errors import InvalidRequestError
 from voxdesk.gui.controller import SpeechController, State
 from voxdesk.gui.errors import ErrorPresenter
-from voxdesk.gui.reading import Chapter, open_reading, outline_of, relocate
+from voxdesk.gui.reading import Chapter, outline_of, relocate
 from voxdesk.gui.tasks import TaskRunner
 from voxdesk.gui.voice_choice import clamp_speed
 from voxdesk.settings import Settings
@@ -180,13 +179,6 @@ def test_outline_from_headings_or_standalone_lines(tmp_path):
     assert outline_of("Just one sentence.\n\nAnother one.") == ()
     moved = relocate(outline_of(plain), "New intro.\n\n" + plain)
     assert moved[0].offset == len("New intro.\n\n")
-    bad = tmp_path / "latin1.md"
-    bad.write_bytes("caf\xe9".encode("latin-1"))
-    with pytest.raises(InvalidRequestError, match="not a UTF-8"):
-        open_reading(bad)
-    good = tmp_path / "book.md"
-    good.write_text(BOOK, encoding="utf-8")
-    assert [c.title for c in open_reading(good).outline] == ["One", "Two", "Three"]
 
 
 def test_task_runner_delivers_on_the_gui_thread_in_lane_order(qtbot):

@@ -6,6 +6,7 @@ keeps the previous one, resuming after a `voxdesk` window was killed with kill -
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import signal
@@ -38,11 +39,20 @@ TITLES = ["The Harbour", "The Storm", "Morning"]
 NO_HOTKEYS = {"read_clipboard_hotkey": "", "read_selection_hotkey": "", "close_to_tray": False}
 
 
+def markdown(chapters) -> str:
+    return "\n\n".join(f"# {title}\n\n" + "\n\n".join(paragraphs)
+                         for title, paragraphs in chapters)
+
+
 @pytest.fixture
 def books(tmp_path: Path) -> dict[str, Path]:
+    legacy = tmp_path / "book.md"  # Windows' code page, as an old editor saves it
+    with codecs.open(str(legacy), "w", encoding="cp1252") as f:
+        f.write(markdown(CHAPTERS))
     return {"epub": make_epub(tmp_path / "book.epub", CHAPTERS, title="The Keeper"),
             "pdf": make_pdf(tmp_path / "book.pdf", CHAPTERS, running_header="The Keeper",
-                            title="The Keeper")}
+                            title="The Keeper"),
+            "md": legacy}
 
 
 def make_window(qtbot, engine) -> MainWindow:
@@ -110,9 +120,11 @@ def test_a_bad_document_keeps_the_previous_one(books, qtbot, warm_engine, data_d
     assert str(broken) not in window.settings.window.recent_files
 
 
-def test_position_is_saved_and_offered_again_after_kill_9(books, qtbot, warm_engine, data_dir,
-                                                          tiny_model_dir, tmp_path, wait_for):
-    book = books["epub"]
+@pytest.mark.parametrize("kind", ["epub", "md"])
+def test_position_is_saved_and_offered_again_after_kill_9(kind, books, qtbot, warm_engine,
+                                                          data_dir, tiny_model_dir, tmp_path,
+                                                          wait_for):
+    book = books[kind]
     identity = open_document(book).identity
     config = tmp_path / "voxdesk-config"
     config.mkdir(exist_ok=True)
@@ -161,6 +173,69 @@ def test_position_is_saved_and_offered_again_after_kill_9(books, qtbot, warm_eng
         window.controller.stop()
 
 
+FRENCH = [("Café du port", ["Le café était fermé. Personne n'était là."]),
+          ("Deuxième partie", ["À l'aube, ils partirent. Le vent soufflait."])]
+
+
+def test_texts_in_other_encodings_open_with_their_outline_and_resume(
+        qtbot, warm_engine, data_dir, tmp_path, sink_recorder):
+    legacy = tmp_path / "café.md"
+    legacy.write_bytes(codecs.encode(markdown(FRENCH), "cp1252"))
+    wide = tmp_path / "notes.txt"
+    with codecs.open(str(wide), "w", encoding="utf-16") as f:  # with its byte-order mark
+        f.write("Première ligne, en UTF-16.\n\nEt une seconde.")
+    window = make_window(qtbot, warm_engine)
+    shown = open_and_wait(qtbot, window, legacy)
+    text = window.editor.toPlainText()
+    assert text == ("Café du port\n\nLe café était fermé. Personne n'était là.\n\n"
+                    "Deuxième partie\n\nÀ l'aube, ils partirent. Le vent soufflait.")
+    assert window.outline_panel.titles() == ["Café du port", "Deuxième partie"]
+    with sink_recorder():  # read from the second chapter: its position is saved
+        with qtbot.waitSignal(window.controller.positionSaved, timeout=20000) as saved:
+            window.outline_panel.chapterActivated.emit(text.index("Deuxième"))
+        assert (saved.args[0].identity, saved.args[0].chapter) == (shown.identity, 2)
+        with qtbot.waitSignal(window.controller.speechEnded, timeout=5000):
+            window.controller.stop()
+
+    open_and_wait(qtbot, window, wide)
+    assert window.editor.toPlainText() == "Première ligne, en UTF-16.\n\nEt une seconde."
+    assert not window.resume_bar.isVisible()
+    open_and_wait(qtbot, window, legacy)  # reopened: offered where it was left
+    assert window.resume_bar.isVisible()
+    assert "chapter 2 (Deuxième partie), sentence 1" in window.resume_bar.label.text()
+
+
+def test_a_big_book_is_shown_up_to_where_it_resumes_then_whole(
+        qtbot, warm_engine, data_dir, tmp_path, sink_recorder):
+    from voxdesk.reading_position import PositionStore, ReadingPosition
+
+    later = [("Afterwards", ["They never spoke of it."]), ("The End", ["Nothing more."])]
+    book = make_epub(tmp_path / "long.epub", CHAPTERS + later, title="The Keeper")
+    PositionStore().save(ReadingPosition(open_document(book).identity, 3, 0, 0, str(book)))
+    window = make_window(qtbot, warm_engine)
+    controller = window.controller
+    with qtbot.waitSignal(window.documentShown, timeout=20000) as first:
+        window.open_path(book)
+    # Shown at once: the chapters up to where it resumes; the rest is still being extracted.
+    assert not first.args[0].complete and window.outline_panel.titles() == TITLES
+    assert "They never spoke" not in window.editor.toPlainText()
+    bar = window.resume_bar
+    assert bar.isVisible() and "chapter 3 (Morning)" in bar.label.text()
+    with sink_recorder():
+        with qtbot.waitSignal(controller.requested, timeout=5000) as asked:
+            bar.continue_button.click()
+        assert asked.args[0].text.startswith("Morning")
+        assert "Afterwards" not in asked.args[0].text  # only what is extracted yet
+        qtbot.waitUntil(lambda: controller.document.complete, timeout=20000)
+        whole = controller.document
+        assert window.editor.toPlainText() == whole.text
+        assert window.outline_panel.titles() == TITLES + ["Afterwards", "The End"]
+        # The reading goes on into the chapters appended meanwhile.
+        qtbot.waitUntil(lambda: highlighted(window) == "Afterwards", timeout=30000)
+        with qtbot.waitSignal(controller.speechEnded, timeout=5000):
+            controller.stop()
+
+
 def test_start_over_forgets_the_position(books, qtbot, warm_engine, data_dir):
     from voxdesk.reading_position import PositionStore, ReadingPosition
 
@@ -199,16 +274,29 @@ def test_voxdesk_next_from_another_process_reaches_the_window(books, qtbot, warm
         open_and_wait(qtbot, window, books["epub"])
         controller = window.controller
         with sink_recorder():
-            play_until_heard(qtbot, window, "The Harbour")
+            with qtbot.waitSignal(controller.speechStarted, timeout=20000):
+                window.play()
+            # Paused while each command starts (seconds on a busy machine), so that it moves
+            # from a known sentence; a move reads on from where it went.
+            qtbot.waitUntil(lambda: highlighted(window) == "The Harbour", timeout=20000)
+            controller.pause()
             with qtbot.waitSignal(controller.requested, timeout=30000) as asked:
                 done = command("next", "--chapter")
             assert done.returncode == 0, done.stderr
             assert asked.args[0].text.startswith("The Storm")
             qtbot.waitUntil(lambda: highlighted(window) == "The Storm", timeout=20000)
+            controller.pause()
             with qtbot.waitSignal(controller.requested, timeout=30000) as asked:
                 done = command("next")
             assert done.returncode == 0, done.stderr
             assert asked.args[0].text.startswith("Wind tore at the shutters.")
+            qtbot.waitUntil(lambda: highlighted(window) == "Wind tore at the shutters.",
+                            timeout=20000)
+            controller.pause()
+            with qtbot.waitSignal(controller.requested, timeout=30000) as asked:
+                done = command("previous", "--paragraph")
+            assert done.returncode == 0, done.stderr
+            assert asked.args[0].text.startswith("The Storm")  # the heading's paragraph
             with qtbot.waitSignal(controller.speechEnded, timeout=5000):
                 controller.stop()
     finally:

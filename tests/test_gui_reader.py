@@ -57,6 +57,38 @@ def test_next_and_previous_sentence_from_the_keyboard(window, qtbot, sink_record
     assert highlighted(window) == "" and window.transport.position.text() == ""
 
 
+PARAGRAPHS = ("First paragraph opens here. It goes on a while. It ends now.\n\n"
+              "Second paragraph begins. It has two sentences.\n\n"
+              "Third paragraph, the last one.")
+
+
+def test_next_and_previous_paragraph_from_the_keyboard(window, qtbot, sink_recorder):
+    window.editor.setPlainText(PARAGRAPHS)
+    controller = window.controller
+    menu = [a.objectName() for a in window.menuBar().actions()[1].menu().actions()]
+    assert menu.index("previous_paragraph") == menu.index("next_sentence") + 1
+    action = window.actions_by_name["next_paragraph"]
+    assert action.shortcut().toString() == "Alt+Down" and action.text() == "Ne&xt paragraph"
+    assert not action.isEnabled()  # nothing to move in while idle
+    with sink_recorder():
+        qtbot.keyClick(window.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: highlighted(window) == "First paragraph opens here.",
+                        timeout=20000)
+        with qtbot.waitSignal(controller.requested, timeout=5000) as asked:
+            qtbot.keyClick(window.editor, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+        assert asked.args[0].text == PARAGRAPHS[PARAGRAPHS.index("Second"):]
+        qtbot.waitUntil(lambda: highlighted(window) == "Second paragraph begins.", timeout=20000)
+        # From a paragraph's first sentence, back goes to the paragraph before.
+        with qtbot.waitSignal(controller.requested, timeout=5000) as asked:
+            qtbot.keyClick(window.editor, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+        assert asked.args[0].text == PARAGRAPHS
+        qtbot.waitUntil(lambda: highlighted(window) == "First paragraph opens here.",
+                        timeout=20000)
+        assert window.editor.toPlainText() == PARAGRAPHS
+        with qtbot.waitSignal(controller.speechEnded, timeout=5000):
+            qtbot.keyClick(window.editor, Qt.Key.Key_Escape)
+
+
 def test_outline_lists_the_chapters_reads_from_one_and_can_be_hidden(
         qtbot, warm_engine, data_dir, tmp_path, sink_recorder):
     book = tmp_path / "book.md"
@@ -69,11 +101,11 @@ def test_outline_lists_the_chapters_reads_from_one_and_can_be_hidden(
         outline.setFocus()
         outline.setCurrentRow(1)
         qtbot.keyClick(outline, Qt.Key.Key_Return)  # Enter reads from that chapter
-        qtbot.waitUntil(lambda: highlighted(window) == "# The town", timeout=20000)
+        qtbot.waitUntil(lambda: highlighted(window) == "The town", timeout=20000)
         assert "The town" in window.transport.position.text()
         assert outline.item(1).font().bold() and not outline.item(0).font().bold()
         qtbot.keyClick(window.editor, Qt.Key.Key_PageDown, Qt.KeyboardModifier.AltModifier)
-        qtbot.waitUntil(lambda: highlighted(window) == "# Leaving", timeout=20000)
+        qtbot.waitUntil(lambda: highlighted(window) == "Leaving", timeout=20000)
         window.controller.stop()
     qtbot.keyClick(window.editor, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier
                    | Qt.KeyboardModifier.ShiftModifier)

@@ -241,13 +241,17 @@ def test_tray_moves_by_sentence_and_changes_the_speed(desktop, qtbot, sink_recor
     assert controller.speed == pytest.approx(speed + 0.05)
     actions["S&lower"].trigger()
     assert controller.speed == pytest.approx(speed)
-    window.editor.setPlainText("One is first. Two comes next. Three is last.")
+    window.editor.setPlainText("One is first. Two comes next.\n\nThree starts a paragraph. "
+                               "Four is last.")
     with sink_recorder():
         with qtbot.waitSignal(controller.speechStarted, timeout=20000):
             window.play()
         assert actions["&Next sentence"].isEnabled()
         with qtbot.waitSignal(controller.requested, timeout=5000) as asked:
             actions["&Next sentence"].trigger()
-        assert asked.args[0].text == "Two comes next. Three is last."
+        assert asked.args[0].text == "Two comes next.\n\nThree starts a paragraph. Four is last."
+        with qtbot.waitSignal(controller.requested, timeout=5000) as asked:
+            actions["Ne&xt paragraph"].trigger()
+        assert asked.args[0].text == "Three starts a paragraph. Four is last."
         with qtbot.waitSignal(controller.speechEnded, timeout=5000):
             controller.stop()

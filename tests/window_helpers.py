@@ -44,10 +44,13 @@ def highlighted(window: MainWindow) -> str:
 
 
 def open_and_wait(qtbot, window: MainWindow, path: Path):
-    """Open ``path`` in the window and wait until it is shown; the ShownDocument."""
-    with qtbot.waitSignal(window.documentShown, timeout=20000) as shown:
+    """Open ``path`` in the window and wait until the whole of it is shown (a big document
+    is shown from its first chapters, the rest follows); the ShownDocument."""
+    with qtbot.waitSignal(window.documentShown, timeout=20000):
         window.open_path(path)
-    return shown.args[0]
+    qtbot.waitUntil(lambda: window.controller.document is not None
+                    and window.controller.document.complete, timeout=20000)
+    return window.controller.document
 
 
 def play_until_heard(qtbot, window: MainWindow, text: str, timeout_ms: int = 20000) -> None:

@@ -21,8 +21,9 @@ HELP = {
     "read-clipboard": "read the clipboard aloud (stops if already speaking)",
     "read-selection": "read the selected text (X11 primary selection) aloud",
     "stop": "stop speaking",
-    "next": "read on from the next sentence (--chapter: the next chapter)",
-    "previous": "go back to the previous sentence (--chapter: this or the previous chapter)",
+    "next": "read on from the next sentence (--paragraph, --chapter: the next one)",
+    "previous": "go back to the previous sentence (--paragraph, --chapter: to the start of "
+                "this one, or the one before)",
     "status": "show whether VoxDesk is running, loaded and speaking",
 }
 
@@ -34,8 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             add_model_options(parser)
             parser.add_argument("--output-device", metavar="NAME|INDEX")
         if name in ("next", "previous"):
-            parser.add_argument("--chapter", action="store_true",
-                                help="move by chapter rather than by sentence")
+            unit = parser.add_mutually_exclusive_group()
+            unit.add_argument("--paragraph", action="store_true",
+                              help="move by paragraph rather than by sentence")
+            unit.add_argument("--chapter", action="store_true",
+                              help="move by chapter rather than by sentence")
         parser.set_defaults(func=run, remote_command=name)
 
 
@@ -43,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     command: dict[str, object] = {"command": args.remote_command}
     if args.remote_command in ("next", "previous"):
         command["chapter"] = bool(args.chapter)
+        command["paragraph"] = bool(args.paragraph)
     reply = forward(command)
     if reply is not None:
         if args.remote_command == "status":

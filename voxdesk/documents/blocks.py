@@ -50,8 +50,11 @@ class Blocks:
 
 
 def parse_html(data: bytes | str) -> Any:
-    if isinstance(data, str):  # lxml refuses str with an encoding declaration
-        data = data.encode("utf-8")
+    if isinstance(data, str):
+        # lxml refuses str with an encoding declaration; bytes without one it reads as
+        # Latin-1 (HTML's old default), so it is told these are UTF-8.
+        return lxml.html.document_fromstring(data.encode("utf-8"),
+                                             parser=lxml.html.HTMLParser(encoding="utf-8"))
     return lxml.html.document_fromstring(data)
 
 

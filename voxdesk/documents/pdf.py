@@ -30,7 +30,9 @@ from voxdesk.documents.sources import Source
 
 #: PDFium is not thread-safe: every call into it holds this lock.
 _PDFIUM = threading.Lock()
-SAMPLE_PAGES = 24  # pages looked at to find running headers and footers, and a text layer
+# Pages looked at to find running headers and footers, and a text layer: enough for a header
+# on 40 % of them to stand out, few enough that a book's first chapter is ready at once.
+SAMPLE_PAGES = 12
 _SENTENCE_END = re.compile(r"[.!?:;…\"”’)»]$")
 
 

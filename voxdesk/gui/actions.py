@@ -85,6 +85,10 @@ SPECS: dict[str, Spec] = {
                               ("Alt+Left",), ("media-seek-backward", SP.SP_MediaSeekBackward)),
     "next_sentence": Spec("&Next sentence", "On to the next sentence (Alt+Right).",
                           ("Alt+Right",), ("media-seek-forward", SP.SP_MediaSeekForward)),
+    "previous_paragraph": Spec("Previous par&agraph", "To the start of this paragraph, or "
+                               "the one before (Alt+Up).", ("Alt+Up",)),
+    "next_paragraph": Spec("Ne&xt paragraph", "On to the next paragraph (Alt+Down).",
+                           ("Alt+Down",)),
     "previous_chapter": Spec("Previous &chapter", "To the start of this chapter, or the one "
                              "before (Alt+Page Up).", ("Alt+PgUp",),
                              ("media-skip-backward", SP.SP_MediaSkipBackward)),
@@ -116,8 +120,8 @@ SPECS: dict[str, Spec] = {
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&File", ("open", "open_url", "export", "cancel_export", "-", "load_model", "download",
                "settings", "-", "quit")),
-    ("&Speech", ("play", "stop", "-", "previous_sentence", "next_sentence", "previous_chapter",
-                 "next_chapter", "-", "faster", "slower")),
+    ("&Speech", ("play", "stop", "-", "previous_sentence", "next_sentence", "previous_paragraph",
+                 "next_paragraph", "previous_chapter", "next_chapter", "-", "faster", "slower")),
     # Vie&w, not &View: Alt+V goes to the voice picker.
     ("Vie&w", ("focus_text", "outline", "advanced")),
     ("V&oices", ("manage_voices", "choose_clip", "play_reference", "new_default_voice")),

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from voxdesk.documents import OpenedDocument
 from voxdesk.engine import Engine, Segment, SynthesisParams, SynthesisRequest
 from voxdesk.engine.realtime_guard import RealtimePolicy
 from voxdesk.errors import VoxDeskError
@@ -27,12 +28,13 @@ from voxdesk.gui.errors import describe
 from voxdesk.gui.export_control import ExportControl
 from voxdesk.gui.model_control import ModelControl
 from voxdesk.gui.navigation import IDLE, Position, Reading
-from voxdesk.gui.reading import Chapter, open_reading, outline_of, relocate
-from voxdesk.gui.shown_document import ShownDocument, lay_out
+from voxdesk.gui.reading import Chapter, outline_of, relocate
+from voxdesk.gui.shown_document import ShownDocument, first_chapters, lay_out
 from voxdesk.gui.speech_state import SOUNDING, State
 from voxdesk.gui.tasks import TaskRunner
 from voxdesk.gui.voice_choice import VoiceChoice, clamp_speed
 from voxdesk.gui.worker import ExportWorker, SpeechWorker
+from voxdesk.lexicon import Lexicon, lexicon_for
 from voxdesk.reading_position import PositionStore
 from voxdesk.settings import Settings
 from voxdesk.speech import UtteranceMetrics
@@ -69,6 +71,9 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
     outlineChanged = Signal(object)  # tuple[Chapter, ...]
     documentOpened = Signal(object)  # ShownDocument, extracted in the background
     documentFailed = Signal(str, str)  # message, hint (the previous document is kept)
+    # The rest of a big document, extracted after its first chapters were shown: the whole
+    # ShownDocument, and the one shown until now (its text is the start of the whole's).
+    documentExtended = Signal(object, object)
     positionSaved = Signal(object)  # ReadingPosition, saved as its sentence started playing
     voiceChanged = Signal(object)  # VoiceSettings
     profilesChanged = Signal(list)  # profile names
@@ -98,6 +103,7 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
         self.document: ShownDocument | None = None  # the document shown, while unedited
         self.positions = PositionStore()
         self._opening = 0  # the latest open request (an older one's late result is dropped)
+        self._read_on_at: int | None = None  # where to read on once this utterance has ended
 
         self.tasks = TaskRunner(self)
         self.speech = SpeechWorker(settings.output_device, realtime=settings.playback.policy())
@@ -108,6 +114,7 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
         self.speech.firstAudible.connect(self.firstAudible)
         self.speech.chunkReady.connect(self.chunkReady)
         self.speech.finished.connect(self._on_ended)
+        self.speech.finished.connect(self._read_on)
         self.speech.cancelled.connect(self._on_ended)
         self.speech.error.connect(self._on_speech_error)
         self.speech.clipStarted.connect(lambda: self._set_activity(State.PREVIEWING))
@@ -169,8 +176,30 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
     # == speaking ===============================================================================
 
     def request(self, text: str, params: SynthesisParams | None = None) -> SynthesisRequest:
-        """The request for ``text`` in the current voice and settings (raises VoxDeskError)."""
-        return SynthesisRequest(text, self.voice_reference(), params or self.params).validate()
+        """The request for ``text`` in the current voice and settings, with the user's
+        pronunciation lexicon for that voice (raises VoxDeskError)."""
+        return SynthesisRequest(text, self.voice_reference(), params or self.params,
+                                self.lexicon()).validate()
+
+    def lexicon(self) -> Lexicon | None:
+        """The user's lexicon for the current voice: a profile's name and language, else the
+        entries for every voice (None when there are none)."""
+        voice = self.voice
+        if voice.kind == "profile" and voice.profile:
+            profile = self.profile(voice.profile)
+            return lexicon_for(profile.name, profile.language)
+        return lexicon_for(None, None)
+
+    def hear(self, text: str, lexicon: Lexicon) -> bool:
+        """Speak ``text`` in the current voice with ``lexicon`` applied (the lexicon editor's
+        Hear it), whatever the saved lexicon holds."""
+        try:
+            request = SynthesisRequest(text, self.voice_reference(), self.params,
+                                       lexicon).validate()
+        except VoxDeskError as exc:
+            self.failed.emit(exc.message, exc.hint)
+            return False
+        return self._start(request, None)
 
     def read(self, document: str, start: int = 0, end: int | None = None) -> bool:
         """Read ``document[start:end]`` - the text in the window: highlight, position and
@@ -214,6 +243,10 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
         if self._exporting:  # the engine runs one generation at a time
             self.notice.emit("Speech starts once the export has finished.")
         self._reading = reading
+        self._read_on_at = None
+        # Until the new utterance starts, a mark the previous one left at the playhead must
+        # not be taken for a sentence of this reading.
+        self._segments = ()
         self._set_heard(-1)
         epoch = self.speech.epoch
         self.tasks.run(lambda: self.speech.speak(engine, request, epoch), lane="speech")
@@ -258,6 +291,7 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
 
     def _on_started(self, segments: tuple[Segment, ...]) -> None:
         self._segments = segments
+        self._heard = -1  # (quietly: nothing of this utterance was announced yet)
         self._set_activity(State.SPEAKING)
         self._playhead.start()
         self.speechStarted.emit(len(segments))
@@ -311,6 +345,12 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
     def previous_sentence(self) -> bool:
         return self._go(lambda r: navigation.previous_sentence(r, self._segments, self._heard))
 
+    def next_paragraph(self) -> bool:
+        return self._go(lambda r: navigation.next_paragraph(r, self._segments, self._heard))
+
+    def previous_paragraph(self) -> bool:
+        return self._go(lambda r: navigation.previous_paragraph(r, self._segments, self._heard))
+
     def next_chapter(self) -> bool:
         return self._go(lambda r: navigation.next_chapter(r, self.outline, self._offset(r)))
 
@@ -335,33 +375,47 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
 
     # == the document ===========================================================================
 
-    def open_document(self, path: str | Path) -> str | None:
-        """Read a document for the window (its text), or None after showing why not."""
+    def open_document(self, source: str | Path) -> bool:
+        """Open a document on this thread, whole (``documentOpened`` follows), or show why not
+        and return False. For small files and scripts; the window opens in the background."""
+        from voxdesk.documents import open_document
+
+        self._opening += 1
         try:
-            reading = open_reading(Path(path))
+            shown = lay_out(open_document(str(source)))
         except VoxDeskError as exc:
-            self.failed.emit(exc.message, exc.hint)
-            return None
-        self.stop()
-        self.document = None
-        self._set_outline(reading.outline)
-        return reading.text
+            self.documentFailed.emit(exc.message, exc.hint or "")
+            self.failed.emit(exc.message, exc.hint or "")
+            return False
+        self._show_document(shown)
+        return True
 
     def open_document_in_background(self, source: str | Path) -> None:
         """Open any document voxdesk.documents reads (a file or a URL) on the "document" lane;
-        ``documentOpened`` or ``documentFailed`` follows. Nothing changes until it has been
-        extracted whole, so a bad document leaves the one shown as it was."""
+        ``documentOpened`` or ``documentFailed`` follows. Nothing changes until its first
+        chapters are extracted, so a bad document leaves the one shown as it was. A big book
+        (PDF, EPUB) is shown up to the chapter where it resumes, and the rest is extracted on
+        a thread of its own (closing the window does not wait for it) and appended
+        (``documentExtended``)."""
         from voxdesk.documents import open_document
 
         self._opening += 1
         ticket = self._opening
+        positions = self.positions
 
-        def done(shown: ShownDocument) -> None:
-            if ticket == self._opening:
-                self.stop()
-                self.document = shown
-                self._set_outline(shown.outline)
-                self.documentOpened.emit(shown)
+        def first() -> tuple[OpenedDocument, ShownDocument]:
+            opened = open_document(str(source))
+            saved = positions.load(opened.identity)
+            return opened, first_chapters(opened, saved.chapter if saved is not None else 1)
+
+        def done(result: tuple[OpenedDocument, ShownDocument]) -> None:
+            opened, shown = result
+            if ticket != self._opening:
+                return
+            self._show_document(shown)
+            if not shown.complete:
+                self.tasks.run(lambda: lay_out(opened),
+                               lambda whole: self._extend_document(whole, ticket), failed)
 
         def failed(exc: BaseException) -> None:
             if ticket == self._opening:
@@ -369,8 +423,36 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
                 self.documentFailed.emit(message, hint)
                 self.failed.emit(message, hint)
 
-        self.tasks.run(lambda: lay_out(open_document(str(source))), done, failed,
-                       lane="document")
+        self.tasks.run(first, done, failed, lane="document")
+
+    def _show_document(self, shown: ShownDocument) -> None:
+        self.stop()
+        self.document = shown
+        self._set_outline(shown.outline)
+        self.documentOpened.emit(shown)
+
+    def _extend_document(self, whole: ShownDocument, ticket: int) -> None:
+        """The rest of the document shown is extracted: it follows the chapters shown, and a
+        reading that was to go to the end of them goes on into it."""
+        shown = self.document
+        if ticket != self._opening or shown is None or shown.identity != whole.identity \
+                or not whole.text.startswith(shown.text):
+            return  # another document was opened, or this one edited, meanwhile
+        self.document = whole
+        self._set_outline(whole.outline)
+        reading = self._reading
+        if reading is not None and reading.shown and reading.document == shown.text:
+            self._reading = Reading(whole.text, reading.start, reading.end, True)
+            if reading.end == len(shown.text):
+                self._read_on_at = reading.end
+        self.documentExtended.emit(whole, shown)
+
+    def _read_on(self, _metrics: object = None) -> None:
+        """An utterance ended at the end of the chapters first shown: read on into the rest."""
+        reading, offset = self._reading, self._read_on_at
+        self._read_on_at = None
+        if reading is not None and offset is not None and offset < len(reading.document):
+            self.read(reading.document, offset)
 
     def _save_position(self, offset: int) -> None:
         """Remember the sentence now starting to play (atomically: a crash keeps the last)."""

@@ -100,6 +100,7 @@ class MainWindow(DocumentsMixin):
             "download": self.show_first_run, "settings": self.open_settings, "quit": self.close,
             "play": self.play_pause, "stop": c.stop,
             "previous_sentence": c.previous_sentence, "next_sentence": c.next_sentence,
+            "previous_paragraph": c.previous_paragraph, "next_paragraph": c.next_paragraph,
             "previous_chapter": c.previous_chapter, "next_chapter": c.next_chapter,
             "faster": lambda: c.set_speed(c.speed + 0.05),
             "slower": lambda: c.set_speed(c.speed - 0.05),
@@ -170,6 +171,7 @@ class MainWindow(DocumentsMixin):
         c.exportEnded.connect(lambda _: self.actions_by_name["export"].setEnabled(True))
         c.outlineChanged.connect(self.outline_panel.set_outline)
         c.documentOpened.connect(self._show_document)
+        c.documentExtended.connect(self._extend_document)
         c.documentFailed.connect(lambda *_: self.statusBar().clearMessage())
         self.resume_bar.continueChosen.connect(self._continue_from)
         self.resume_bar.startOverChosen.connect(self._start_over)
@@ -352,7 +354,7 @@ class MainWindow(DocumentsMixin):
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings.output_device, self,
                                 desktop=self.settings.desktop, server=self.settings.server,
-                                playback=self.settings.playback)
+                                playback=self.settings.playback, hear=self.controller.hear)
         self.settingsDialogOpen.emit(True)
         if dialog.exec() == SettingsDialog.DialogCode.Accepted:
             self.controller.set_output_device(dialog.output_device())

@@ -3,12 +3,14 @@ of what is being read, its sentences, the one heard and the outline (no Qt, no e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from voxdesk.engine import Segment
 from voxdesk.engine.segmentation import split_text
 from voxdesk.gui.reading import Chapter, chapter_at
 
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")  # a blank line (and what follows it)
 SECONDS_PER_CHAR = 0.065  # a first estimate of speaking time, until this reading measures it
 
 
@@ -66,6 +68,39 @@ def previous_sentence(reading: Reading, segments: tuple[Segment, ...],
         return reading.start + segments[heard - 1].start, False
     before = split_text(reading.document[:reading.start])
     return (before[-1].start if before else reading.start), False
+
+
+def paragraph_starts(document: str) -> list[int]:
+    """Where each paragraph of ``document`` starts (its first non-space character): after the
+    blank lines that separate paragraphs, as in every text VoxDesk reads."""
+    first = len(document) - len(document.lstrip())
+    starts = [first] if first < len(document) else []
+    starts += [m.end() for m in _PARAGRAPH_BREAK.finditer(document)
+               if m.end() < len(document) and m.end() > first]
+    return starts
+
+
+def next_paragraph(reading: Reading, segments: tuple[Segment, ...],
+                   heard: int) -> Target | None:
+    """The first sentence of the next paragraph within what is being read."""
+    offset = heard_offset(reading, segments, heard)
+    later = [p for p in paragraph_starts(reading.document) if offset < p < reading.end]
+    return (later[0], False) if later else None
+
+
+def previous_paragraph(reading: Reading, segments: tuple[Segment, ...],
+                       heard: int) -> Target | None:
+    """To the start of this paragraph; from its first sentence (or right after moving there,
+    before anything is heard), to the paragraph before."""
+    offset = heard_offset(reading, segments, heard)
+    starts = [p for p in paragraph_starts(reading.document) if p <= offset]
+    if not starts:
+        return reading.start, False
+    index = len(starts) - 1
+    at_start = starts[index] >= offset - 1 or heard <= 0 and starts[index] >= reading.start
+    if at_start and index > 0:
+        index -= 1
+    return starts[index], False
 
 
 def next_chapter(reading: Reading, outline: tuple[Chapter, ...], offset: int) -> Target | None:

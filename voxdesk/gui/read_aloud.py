@@ -145,7 +145,8 @@ class ReadAloud(QObject):
             return {"ok": True}
         if name in ("next", "previous"):
             # Where a person is reading (the window's document or the clipboard's text).
-            unit = "chapter" if command.get("chapter") else "sentence"
+            unit = ("chapter" if command.get("chapter") else
+                    "paragraph" if command.get("paragraph") else "sentence")
             moved = getattr(self.controller, f"{name}_{unit}")()
             return {"ok": True, "moved": bool(moved)}
         if name == "pause":

@@ -1,20 +1,15 @@
-"""What the window reads: a text and its outline (chapters as title + character offset).
+"""The outline of the text in the window (chapters as title + character offset).
 
-Until voxdesk.documents (PDF, EPUB, ...) is merged, the outline of a text comes from its
-Markdown headings, or else from short stand-alone lines ("Chapter 3") in plain text. Offsets
-are Python indices into the text, like the engine's segment offsets.
+A document opened is laid out by voxdesk.gui.shown_document, with its own outline; text typed
+or pasted gets one from its Markdown headings, or else from short stand-alone lines ("Chapter
+3"). Offsets are Python indices into the text, like the engine's segment offsets.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from voxdesk.errors import InvalidRequestError
-
-MAX_OPEN_BYTES = 20_000_000
-PLAIN_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _TERMINAL = tuple(".!?,;:…\"'”’)»")
 MAX_TITLE = 70
@@ -27,13 +22,6 @@ class Chapter:
     title: str
     offset: int
     level: int = 1
-
-
-@dataclass(frozen=True)
-class Reading:
-    text: str
-    title: str
-    outline: tuple[Chapter, ...]
 
 
 def outline_of(text: str) -> tuple[Chapter, ...]:
@@ -77,47 +65,3 @@ def chapter_at(outline: tuple[Chapter, ...], offset: int) -> int:
         if chapter.offset <= offset:
             index = i
     return index
-
-
-def open_reading(path: Path) -> Reading:
-    """Read a document to speak (raises VoxDeskError): plain text and Markdown here, the
-    formats of voxdesk.documents where that package is present."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InvalidRequestError(f"Cannot open {path}: {exc.strerror or exc}.",
-                                  "Choose another file.") from exc
-    if size > MAX_OPEN_BYTES:
-        raise InvalidRequestError(f"{path.name} is too large to open ({size // 1_000_000} MB).",
-                                  "Open a smaller part of it.")
-    if path.suffix.lower() not in PLAIN_SUFFIXES:
-        loaded = _from_documents(path)
-        if loaded is not None:
-            return loaded
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidRequestError(f"{path.name} is not a UTF-8 text file.",
-                                  "Save it as UTF-8 text, or paste its text instead.") from exc
-    except OSError as exc:
-        raise InvalidRequestError(f"Cannot open {path}: {exc.strerror or exc}.",
-                                  "Choose another file.") from exc
-    return Reading(text, path.name, outline_of(text))
-
-
-def _from_documents(path: Path) -> Reading | None:
-    try:
-        from voxdesk.documents import load_document  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    document = load_document(path)
-    parts: list[str] = []
-    outline: list[Chapter] = []
-    offset = 0
-    for chapter in document.chapters:
-        block = f"{chapter.title}\n\n{chapter.text}" if chapter.title else chapter.text
-        if chapter.title:
-            outline.append(Chapter(chapter.title, offset, chapter.level))
-        parts.append(block)
-        offset += len(block) + 2
-    return Reading("\n\n".join(parts), document.title or path.name, tuple(outline))

@@ -1,14 +1,17 @@
 """The settings dialog: where the audio goes, what to do when the model is slow, global
-shortcuts and tray, the local API."""
+shortcuts and tray, the local API, and the pronunciation lexicon (its own dialog, saved as it
+is edited)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -18,6 +21,7 @@ from voxdesk.errors import VoxDeskError
 from voxdesk.gui.api_server import ServerSection
 from voxdesk.gui.desktop_settings import DesktopSection
 from voxdesk.gui.forms import add_labelled_row
+from voxdesk.gui.lexicon_editor import Hear, LexiconEditor
 from voxdesk.gui.playback_settings import PlaybackSection
 from voxdesk.settings import DesktopSettings, PlaybackSettings, ServerSettings
 
@@ -30,7 +34,8 @@ class SettingsDialog(QDialog):
     def __init__(self, output_device: str, parent: QWidget | None = None, *,
                  desktop: DesktopSettings | None = None,
                  server: ServerSettings | None = None,
-                 playback: PlaybackSettings | None = None) -> None:
+                 playback: PlaybackSettings | None = None,
+                 hear: Hear | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("VoxDesk settings")
         layout = QVBoxLayout(self)
@@ -71,11 +76,30 @@ class SettingsDialog(QDialog):
         if self.server_section is not None:
             layout.addWidget(self.server_section)
 
+        self._hear = hear
+        self.lexicon_editor: LexiconEditor | None = None
+        self.lexicon_button = QPushButton("Pro&nunciation lexicon…")
+        self.lexicon_button.setAccessibleName("Pronunciation lexicon")
+        self.lexicon_button.setToolTip("How words are said: replacements for whole words or "
+                                       "regular expressions, for every voice, a language or one "
+                                       "voice (saved as you edit them).")
+        self.lexicon_button.setAutoDefault(False)
+        self.lexicon_button.clicked.connect(self.open_lexicon)
+        layout.addWidget(self.lexicon_button, 0, Qt.AlignmentFlag.AlignLeft)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def open_lexicon(self) -> LexiconEditor:
+        """The lexicon editor, window-modal over this dialog (no nested event loop)."""
+        if self.lexicon_editor is None:
+            self.lexicon_editor = LexiconEditor(hear=self._hear, parent=self)
+        self.lexicon_editor.reload()
+        self.lexicon_editor.open()
+        return self.lexicon_editor
 
     def output_device(self) -> str:
         return str(self.device.currentData() or "")

@@ -23,6 +23,8 @@ class ShownDocument:
     outline: tuple[Chapter, ...]  # one per document chapter, offset = where its title is
     bodies: tuple[int, ...]  # where each chapter's text (after its title) starts in ``text``
     chapter_texts: tuple[str, ...]
+    # False while only the first chapters are laid out (the rest follow, appended to ``text``)
+    complete: bool = True
 
     def position_at(self, offset: int) -> ReadingPosition | None:
         """The reading position of the sentence starting at ``offset`` in the shown text (None
@@ -50,8 +52,15 @@ class ShownDocument:
         return None
 
 
-def lay_out(opened: OpenedDocument) -> ShownDocument:
-    """Extract every chapter (raises DocumentError) and lay the document out for the window.
+#: Formats whose chapters are extracted when first wanted: a big book is shown (and read) from
+#: its first chapters while the rest is extracted. The others are parsed whole when opened.
+LAZY_FORMATS = ("pdf", "epub")
+
+
+def lay_out(opened: OpenedDocument, upto: int | None = None) -> ShownDocument:
+    """Extract chapters 1 to ``upto`` (every one when None; raises DocumentError) and lay them
+    out for the window; the layout of the first chapters is the same whatever ``upto``, so a
+    later, complete layout only appends to the text of a partial one.
     A chapter is shown as its title line, a blank line, then its paragraphs, so that the title
     is read (and highlighted) too, as a heading; where the chapter's text already begins with
     its title (the extractors keep the heading as the first paragraph), it is not repeated."""
@@ -60,11 +69,14 @@ def lay_out(opened: OpenedDocument) -> ShownDocument:
     bodies: list[int] = []
     texts: list[str] = []
     offset = 0
-    for number, entry in enumerate(opened.outline, 1):
+    last = opened.chapter_count if upto is None else max(1, min(upto, opened.chapter_count))
+    for number, entry in enumerate(opened.outline[:last], 1):
         body = opened.chapter(number).text
         title = entry.title.strip()
         first = body.split(PARAGRAPH_BREAK, 1)[0].strip()
-        head = f"{title}{PARAGRAPH_BREAK}" if title and first != title else ""
+        # A plain text's one "chapter" is titled with the file's name: not a heading to read.
+        named = title and first != title and opened.format != "text"
+        head = f"{title}{PARAGRAPH_BREAK}" if named else ""
         outline.append(Chapter(title or f"Chapter {number}", offset, entry.level))
         bodies.append(offset + len(head))
         texts.append(body)
@@ -73,4 +85,10 @@ def lay_out(opened: OpenedDocument) -> ShownDocument:
     name = opened.source.rstrip("/").rsplit("/", 1)[-1] or opened.source
     return ShownDocument(opened.source, opened.title or name, opened.identity,
                          PARAGRAPH_BREAK.join(parts), tuple(outline), tuple(bodies),
-                         tuple(texts))
+                         tuple(texts), complete=last == opened.chapter_count)
+
+
+def first_chapters(opened: OpenedDocument, wanted: int = 1) -> ShownDocument:
+    """What the window shows at once: a lazily extracted book up to chapter ``wanted`` (where
+    it resumes), any other document whole."""
+    return lay_out(opened, wanted if opened.format in LAZY_FORMATS else None)

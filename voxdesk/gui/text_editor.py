@@ -67,6 +67,16 @@ class TextEditor(QPlainTextEdit):
         else:
             super().insertFromMimeData(source)
 
+    def append_unedited(self, text: str) -> None:
+        """Add ``text`` at the end (the rest of a document), leaving the cursor, the scroll
+        position and the highlight where they are; not something Undo takes back."""
+        document = self.document()
+        document.setUndoRedoEnabled(False)
+        cursor = QTextCursor(document)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text, QTextCharFormat())  # not the highlight's format
+        document.setUndoRedoEnabled(True)
+
     # -- highlight -------------------------------------------------------------------------
 
     @property

@@ -126,7 +126,8 @@ class TransportBar(QWidget):
         self.buttons["play"].setAccessibleName("Pause" if state is State.SPEAKING else
                                                "Resume" if state is State.PAUSED else "Play")
         self._actions["stop"].setEnabled(sounding or state is State.PREVIEWING)
-        for key in ("previous_sentence", "next_sentence", "previous_chapter", "next_chapter"):
+        for key in ("previous_sentence", "next_sentence", "previous_paragraph", "next_paragraph",
+                    "previous_chapter", "next_chapter"):
             self._actions[key].setEnabled(sounding)
 
     def show_position(self, position: Position, state: State) -> None:

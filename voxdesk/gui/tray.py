@@ -32,14 +32,14 @@ def _icon(speaking: bool) -> QIcon:
 
 
 class Tray(QObject):
-    """Menu: Read clipboard, Read selection, Pause/Resume, Stop, previous/next sentence and
-    chapter, Faster/Slower, Voice ▸, Open VoxDesk, Quit."""
+    """Menu: Read clipboard, Read selection, Pause/Resume, Stop, previous/next sentence,
+    paragraph and chapter, Faster/Slower, Voice ▸, Open VoxDesk, Quit."""
 
     readClipboard = Signal()
     readSelection = Signal()
     pauseToggled = Signal()
     stopRequested = Signal()
-    # A SpeechController method: previous_sentence, next_sentence, previous_chapter, next_chapter
+    # A SpeechController method: previous_/next_ sentence, paragraph or chapter
     navigate = Signal(str)
     speedStep = Signal(int)  # +1 faster, -1 slower (by one speed step)
     voiceChosen = Signal(str)  # a profile name, or DEFAULT_VOICE
@@ -59,6 +59,8 @@ class Tray(QObject):
             self._add(text, self._emitter(method))
             for text, method in (("Previous s&entence", "previous_sentence"),
                                  ("&Next sentence", "next_sentence"),
+                                 ("Previous p&aragraph", "previous_paragraph"),
+                                 ("Ne&xt paragraph", "next_paragraph"),
                                  ("Previous c&hapter", "previous_chapter"),
                                  ("Next &chapter", "next_chapter"))]
         self._add("&Faster", lambda: self.speedStep.emit(1))

@@ -15,7 +15,6 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMenu
 
-from voxdesk.gui.reading import PLAIN_SUFFIXES
 from voxdesk.gui.shown_document import ShownDocument
 from voxdesk.gui.text_editor import AUDIO_SUFFIXES
 from voxdesk.reading_position import ReadingPosition
@@ -69,15 +68,11 @@ class DocumentsMixin(QMainWindow):
                 break
 
     def open_path(self, source: str | Path, read: bool = False) -> None:
-        """Open a file or URL: plain text and Markdown at once, as they are (editable, their
-        headings kept); every other format extracted in the background by voxdesk.documents,
-        shown once whole. ``read``: start reading it (where it was left) once shown."""
+        """Open a file or URL in any format voxdesk.documents reads (plain text and Markdown in
+        any common encoding too), extracted in the background and shown from its first
+        chapters. ``read``: start reading it (where it was left) once shown."""
         text = str(source)
         is_url = text.lower().startswith(("http://", "https://"))
-        if not is_url and Path(text).suffix.lower() in PLAIN_SUFFIXES:
-            if self.open_text_file(Path(text)) and read:
-                self.play()
-            return
         self._read_when_opened = read
         self.statusBar().showMessage(f"Opening {text}…")
         self.controller.open_document_in_background(text if is_url else Path(text).resolve())
@@ -88,8 +83,7 @@ class DocumentsMixin(QMainWindow):
         if not shown.source.lower().startswith(("http://", "https://")):
             self.settings.window.last_folder = str(Path(shown.source).parent)
         self.setWindowTitle(f"{shown.title} – VoxDesk")
-        self.statusBar().showMessage(f"Opened {shown.title}: {len(shown.outline)} "
-                                     f"chapter{'s' if len(shown.outline) != 1 else ''}.", 8000)
+        self._show_chapter_count(shown)
         self._remember_recent(shown.source)
         self.resume_bar.dismiss()
         saved = self.controller.positions.load(shown.identity)
@@ -148,13 +142,15 @@ class DocumentsMixin(QMainWindow):
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def open_text_file(self, path: Path) -> bool:
-        text = self.controller.open_document(path)
-        if text is None:
-            return False
-        self.editor.setPlainText(text)
-        self.controller.set_document_text(text)
-        self.settings.window.last_folder = str(path.parent)
-        self.setWindowTitle(f"{path.name} – VoxDesk")
-        self.resume_bar.dismiss()
-        self._remember_recent(str(path))
-        return True
+        """Open a (small) document at once, on this thread; False after showing why not."""
+        return self.controller.open_document(path)
+
+    def _extend_document(self, whole: ShownDocument, shown: ShownDocument) -> None:
+        self.editor.append_unedited(whole.text[len(shown.text):])
+        self._show_chapter_count(whole)
+        self.documentShown.emit(whole)
+
+    def _show_chapter_count(self, shown: ShownDocument) -> None:
+        count = f"{len(shown.outline)} chapter{'s' if len(shown.outline) != 1 else ''}"
+        more = "" if shown.complete else " so far, the rest on its way"
+        self.statusBar().showMessage(f"Opened {shown.title}: {count}{more}.", 8000)

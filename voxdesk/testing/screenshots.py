@@ -97,7 +97,8 @@ def stage(engine: Any, folder: Path, theme: str) -> Any:
     document = folder / "The lighthouse keeper.md"
     document.write_text(DOCUMENT, encoding="utf-8")
     window.open_text_file(document)
-    controller.read(DOCUMENT, DOCUMENT.index("On the first of March"))
+    shown = window.editor.toPlainText()  # as the window lays it out (headings without "#")
+    controller.read(shown, shown.index("On the first of March"))
     _wait(lambda: controller.position().sentence >= 1, 60)
     _wait(lambda: controller.played_seconds() > 1.5, 30)
     controller.pause()
