@@ -16,8 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from voxdesk.testing import tiny_model
-from voxdesk.testing.sink import SinkRecorder
+from tests.worker_isolation import isolate_xdist_worker, release_worker_resources
+
+isolate_xdist_worker()  # before anything loads Qt or PortAudio
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    release_worker_resources()
+
+
+from voxdesk.testing import tiny_model  # noqa: E402
+from voxdesk.testing.sink import SinkRecorder  # noqa: E402
 
 VOXDESK = [sys.executable, "-m", "voxdesk"]
 HUB_REPO = "openbmb/VoxCPM2"

@@ -38,6 +38,12 @@ CALLBACK_PERIOD_S = 0.01
 # Silence played after the last sample before the stream stops: closing a stream drops what is
 # still in the sound server's buffer, which would clip the end of every utterance.
 TAIL_SILENCE_S = 0.15
+# ...and at least until the device clock says the last sample has reached the speaker. On a busy
+# machine callbacks come in bursts, so 0.15 s of silence can be rendered in far less time, and
+# the stream would stop (dropping the end of the sentence) while the last samples still wait
+# in the sound server; the clock does not run in bursts. Bounded, for a clock that is wrong.
+TAIL_MARGIN_S = 0.05
+TAIL_LONGEST_S = 2.0
 # Audio synthesis may run ahead of playback: enough for any hiccup of the model, small in memory
 # (30 s at 48 kHz is 5.8 MB, where a whole book would be gigabytes).
 DEFAULT_READ_AHEAD_S = 30.0
@@ -111,6 +117,8 @@ class Player:
         self._frames_played = 0
         self._input_ended = False
         self._tail_frames_left = int(sample_rate * TAIL_SILENCE_S)
+        self._tail_longest_frames = int(sample_rate * TAIL_LONGEST_S)
+        self._last_sample_heard_at: float | None = None  # on the stream's clock
         self._marks: list[tuple[int, object]] = []
         self._output_delay_s = 0.0
         self._state_before_pause = PlayerState.BUFFERING
@@ -310,8 +318,14 @@ class Player:
                 self.gap_frames += frames - written
                 self.state = PlayerState.BUFFERING
                 return
+            if self._last_sample_heard_at is None and time_info.outputBufferDacTime > 0:
+                self._last_sample_heard_at = (time_info.outputBufferDacTime
+                                              + written / self.sample_rate)
             self._tail_frames_left -= frames - written
-            if self._tail_frames_left <= 0:
+            self._tail_longest_frames -= frames - written
+            heard = (self._last_sample_heard_at is None
+                     or time_info.currentTime >= self._last_sample_heard_at + TAIL_MARGIN_S)
+            if self._tail_frames_left <= 0 and (heard or self._tail_longest_frames <= 0):
                 self.state = PlayerState.FINISHED
                 raise self._sd.CallbackStop
 

@@ -53,12 +53,26 @@ class SinkRecorder:
         return np.fromfile(self._path, dtype="<f4")
 
     def __exit__(self, *exc: object) -> None:
-        time.sleep(0.2)  # let the sink's last buffers reach the monitor
         assert self._proc is not None and self._path is not None
+        self._wait_for_the_tail()
         self._proc.terminate()
         self._proc.wait(5)
         self.samples = np.fromfile(self._path, dtype="<f4")
         self._path.unlink()
+
+    def _wait_for_the_tail(self, quiet_s: float = 0.3, longest_s: float = 3.0) -> None:
+        """Keep recording until the monitor has carried ``quiet_s`` of pure silence: what was
+        played last can still be in PortAudio's, ALSA's and the sink's buffers (longer on a
+        busy machine), and a null sink's monitor gives exact zeros once nothing plays."""
+        assert self._path is not None
+        time.sleep(0.2)
+        quiet = round(quiet_s * self.rate)
+        deadline = time.monotonic() + longest_s
+        while time.monotonic() < deadline:
+            tail = self.so_far()[-quiet:]
+            if tail.size == quiet and not np.any(tail):
+                return
+            time.sleep(0.05)
 
 
 def normalized_cross_correlation(recorded: np.ndarray, reference: np.ndarray) -> tuple[float, int]:
