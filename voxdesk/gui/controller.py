@@ -4,10 +4,10 @@ and the work that speaks, exports and loads - with signals for whoever shows it.
 The window, the tray, the read-aloud shortcuts, the local API and the `gui` benchmark all drive
 this :class:`SpeechController` and listen to its signals; none reaches into another. It has no
 widgets, so it is tested on its own. Its parts live in modules of their own and are mixed in:
-the voice and settings (voice_choice.py), the model (model_control.py) and exports
-(export_control.py); the state enum is speech_state.py. Slow work runs on the lanes of a
-:class:`~voxdesk.gui.tasks.TaskRunner` ("loader", "speech", "export"); outcomes come back here,
-on the GUI thread.
+the voice and settings (voice_choice.py), the model (model_control.py), the document
+(document_control.py) and exports (export_control.py); the state enum is speech_state.py.
+Slow work runs on the lanes of a :class:`~voxdesk.gui.tasks.TaskRunner` ("loader", "speech",
+"export", "document"); outcomes come back here, on the GUI thread.
 """
 
 from __future__ import annotations
@@ -15,21 +15,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from voxdesk.documents import OpenedDocument
 from voxdesk.engine import Engine, Segment, SynthesisParams, SynthesisRequest
 from voxdesk.engine.realtime_guard import RealtimePolicy
 from voxdesk.errors import VoxDeskError
 from voxdesk.gui import navigation
-from voxdesk.gui.errors import describe
+from voxdesk.gui.document_control import DocumentControl
 from voxdesk.gui.export_control import ExportControl
 from voxdesk.gui.model_control import ModelControl
 from voxdesk.gui.navigation import IDLE, Position, Reading
-from voxdesk.gui.reading import Chapter, outline_of, relocate
-from voxdesk.gui.shown_document import ShownDocument, first_chapters, lay_out
+from voxdesk.gui.reading import Chapter
+from voxdesk.gui.shown_document import ShownDocument
 from voxdesk.gui.speech_state import SOUNDING, State
 from voxdesk.gui.tasks import TaskRunner
 from voxdesk.gui.voice_choice import VoiceChoice, clamp_speed
@@ -49,7 +47,7 @@ NO_MODEL_HINT = ("Download one with File > Download a model…, choose a model f
                  "Load model…, or start VoxDesk with --model PATH.")
 
 
-class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
+class SpeechController(VoiceChoice, ModelControl, ExportControl, DocumentControl, QObject):
     stateChanged = Signal(object)  # State
     engineReady = Signal(object)  # Engine
     engineFailed = Signal(str, str)  # message, hint
@@ -372,118 +370,6 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, QObject):
         end = len(reading.document) if whole else reading.end
         return self._speak(reading.document[offset:end],
                            Reading(reading.document, offset, end, reading.shown))
-
-    # == the document ===========================================================================
-
-    def open_document(self, source: str | Path) -> bool:
-        """Open a document on this thread, whole (``documentOpened`` follows), or show why not
-        and return False. For small files and scripts; the window opens in the background."""
-        from voxdesk.documents import open_document
-
-        self._opening += 1
-        try:
-            shown = lay_out(open_document(str(source)))
-        except VoxDeskError as exc:
-            self.documentFailed.emit(exc.message, exc.hint or "")
-            self.failed.emit(exc.message, exc.hint or "")
-            return False
-        self._show_document(shown)
-        return True
-
-    def open_document_in_background(self, source: str | Path) -> None:
-        """Open any document voxdesk.documents reads (a file or a URL) on the "document" lane;
-        ``documentOpened`` or ``documentFailed`` follows. Nothing changes until its first
-        chapters are extracted, so a bad document leaves the one shown as it was. A big book
-        (PDF, EPUB) is shown up to the chapter where it resumes, and the rest is extracted on
-        a thread of its own (closing the window does not wait for it) and appended
-        (``documentExtended``)."""
-        from voxdesk.documents import open_document
-
-        self._opening += 1
-        ticket = self._opening
-        positions = self.positions
-
-        def first() -> tuple[OpenedDocument, ShownDocument]:
-            opened = open_document(str(source))
-            saved = positions.load(opened.identity)
-            return opened, first_chapters(opened, saved.chapter if saved is not None else 1)
-
-        def done(result: tuple[OpenedDocument, ShownDocument]) -> None:
-            opened, shown = result
-            if ticket != self._opening:
-                return
-            self._show_document(shown)
-            if not shown.complete:
-                self.tasks.run(lambda: lay_out(opened),
-                               lambda whole: self._extend_document(whole, ticket), failed)
-
-        def failed(exc: BaseException) -> None:
-            if ticket == self._opening:
-                message, hint = describe(exc)
-                self.documentFailed.emit(message, hint)
-                self.failed.emit(message, hint)
-
-        self.tasks.run(first, done, failed, lane="document")
-
-    def _show_document(self, shown: ShownDocument) -> None:
-        self.stop()
-        self.document = shown
-        self._set_outline(shown.outline)
-        self.documentOpened.emit(shown)
-
-    def _extend_document(self, whole: ShownDocument, ticket: int) -> None:
-        """The rest of the document shown is extracted: it follows the chapters shown, and a
-        reading that was to go to the end of them goes on into it."""
-        shown = self.document
-        if ticket != self._opening or shown is None or shown.identity != whole.identity \
-                or not whole.text.startswith(shown.text):
-            return  # another document was opened, or this one edited, meanwhile
-        self.document = whole
-        self._set_outline(whole.outline)
-        reading = self._reading
-        if reading is not None and reading.shown and reading.document == shown.text:
-            self._reading = Reading(whole.text, reading.start, reading.end, True)
-            if reading.end == len(shown.text):
-                self._read_on_at = reading.end
-        self.documentExtended.emit(whole, shown)
-
-    def _read_on(self, _metrics: object = None) -> None:
-        """An utterance ended at the end of the chapters first shown: read on into the rest."""
-        reading, offset = self._reading, self._read_on_at
-        self._read_on_at = None
-        if reading is not None and offset is not None and offset < len(reading.document):
-            self.read(reading.document, offset)
-
-    def _save_position(self, offset: int) -> None:
-        """Remember the sentence now starting to play (atomically: a crash keeps the last)."""
-        if self.document is None:
-            return
-        position = self.document.position_at(offset)
-        if position is None:
-            return
-        try:
-            self.positions.save(position)
-        except (OSError, VoxDeskError) as exc:
-            log.warning("reading position not saved: %s", exc)
-            return
-        self.positionSaved.emit(position)
-
-    def set_document_text(self, text: str) -> None:
-        """The text in the window changed: keep the outline in step with it."""
-        if self.document is not None:
-            if text == self.document.text:
-                self._set_outline(self.document.outline)
-                return
-            self.document = None  # edited: no longer the document whose position is kept
-        found = outline_of(text)
-        if not found and self.outline:
-            found = relocate(self.outline, text)
-        self._set_outline(found)
-
-    def _set_outline(self, outline: tuple[Chapter, ...]) -> None:
-        if outline != self.outline:
-            self.outline = outline
-            self.outlineChanged.emit(outline)
 
     # == the end ================================================================================
 
