@@ -82,6 +82,9 @@ class MainWindow(QMainWindow):
         self.keep_in_tray = False  # set by the tray integration: closing then hides the window
         self.errors = ErrorPresenter(self)
         self.first_run: FirstRunDialog | None = None  # created when first needed
+        #: Extra arguments of `python -m voxdesk.models.measured` for the first-run dialog's
+        #: own measurement (tests: ``("--tiny",)``; none: the full-size random models).
+        self.speed_measure_args: tuple[str, ...] = ()
         self._first_run_device = "auto"
         self.setWindowTitle("VoxDesk")
         self.setAcceptDrops(True)
@@ -227,7 +230,8 @@ class MainWindow(QMainWindow):
         if device:
             self._first_run_device = device
         if self.first_run is None:
-            dialog = FirstRunDialog(self)
+            dialog = FirstRunDialog(self, measure_speed=self.settings.desktop.measure_speed,
+                                    measure_args=self.speed_measure_args)
             dialog.modelChosen.connect(self._load_for_first_run)
             dialog.testRequested.connect(self.controller.speak_text)
             self.controller.engineReady.connect(
