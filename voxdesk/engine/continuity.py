@@ -15,6 +15,9 @@ however long the document is:
 - the *previous* sentence (the most recent one that lasts at most
   :data:`PREVIOUS_MAX_SECONDS`), which carries the prosody across the join.
 
+A sentence that ran to its step limit (voxcpm's "bad case": the stop head never fired) is never
+context: the sentences after it would continue the runaway.
+
 Latents are never cut: a prompt's text must be exactly what its audio says, so a sentence too
 long for a slot is skipped for that slot rather than truncated.
 
@@ -55,6 +58,9 @@ class SpokenSentence:
     text: str
     latents: Any  # torch.Tensor
     seconds: float
+    #: The generation ran to its step limit without the stop head firing: a runaway (voxcpm's
+    #: "bad case", often noise or a stuck loop), never context for the sentences after it.
+    ran_to_limit: bool = False
 
 
 def has_continuation_audio(prompt: dict[str, Any] | None) -> bool:
@@ -101,8 +107,10 @@ class Continuity:
         return prompt
 
     def record(self, sentence: SpokenSentence) -> None:
-        """Remember a sentence the utterance finished (a cancelled one is never recorded)."""
-        if not self.enabled or sentence.latents is None or sentence.latents.shape[0] == 0:
+        """Remember a sentence the utterance finished (a cancelled one is never recorded, nor
+        one that ran to its step limit: continuing a runaway would spread it)."""
+        if not self.enabled or sentence.latents is None or sentence.latents.shape[0] == 0 \
+                or sentence.ran_to_limit:
             return
         if self._needs_anchor and self.anchor is None \
                 and sentence.seconds <= self.anchor_max_seconds:
