@@ -34,7 +34,10 @@ class GenerationSpy:
 
 
 @pytest.fixture
-def spy(engine, monkeypatch):
+def spy(warm_engine, monkeypatch):
+    # The warm engine (the same object as ``engine``): its load-time warm-up and the house
+    # voice's first generation are done, so the spy sees only the test's own generations.
+    engine = warm_engine
     spy = GenerationSpy(engine._model.tts)
     monkeypatch.setattr(engine._model.tts, "_generate_with_prompt_cache", spy)
     return spy
