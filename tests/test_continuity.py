@@ -142,9 +142,13 @@ def test_a_sentence_that_ran_to_its_step_limit_is_never_context(engine, spy):
     assert [len(call["latents"]) for call in spy.calls] == [6, 6, 6]
     assert all(call["prompt"] is base for call in spy.calls)  # nothing runaway continued
     assert stream.continuity.context() == []
-    # A sentence that stopped before its limit (here: forced to 4 of 4 steps) is context.
+    # A sentence whose length was forced (4 of 4 steps: the stop head could not end it) is.
+    before = len(spy.calls)
     forced, _ = speak(engine, "First one. Second one.", min_len=4, max_len=4)
-    assert [s.index for s in forced.continuity.context()] == [0]
+    second = spy.calls[before + 1]["prompt"]
+    assert second is not forced.continuity.base_prompt
+    assert torch.equal(second["audio_feat"][base_patches(forced.continuity.base_prompt):],
+                       spy.generated(before))
 
 
 def test_a_runaway_between_good_sentences_is_skipped(engine):
