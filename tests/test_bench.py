@@ -95,7 +95,10 @@ def test_quick_prints_a_table_and_draws_a_plot(quick_report):
 def test_overhead_long_text_and_voice_cache(tiny_model_dir, tmp_path, cli):
     out = tmp_path / "ratios.json"
     result = cli("bench", "overhead", "long-text", "voice-cache", "--model", str(tiny_model_dir),
-                 "--runs", "2", "--json", str(out), *FAST, *audio_args(), timeout=180)
+                 "--runs", "2", "--json", str(out), *FAST, *audio_args(),
+                 # min = max: forced lengths, so sentences are context (not runaways), and a
+                 # second continuity bound beside the default.
+                 "--min-len", "8", "--context-bounds", "0+1", timeout=180)
     assert result.returncode == 0, result.stderr
     print(result.stdout)  # the figures, for whoever reads the CI log
     assert "ratio voxdesk / raw first chunk" in result.stdout
@@ -124,6 +127,22 @@ def test_overhead_long_text_and_voice_cache(tiny_model_dir, tmp_path, cli):
     assert by_variant["10k chars"]["text_chars"] >= 10_000
     assert by_variant["10k chars"]["segments"] > 50 and by_variant["1 sentence"]["segments"] == 1
     assert long_text["ratios"]["10k chars / 1 sentence first chunk"] > 0
+    # Each sentence's first chunk, continuity off, on (default bound) and on with 1+1 s.
+    continuity = [s for s in long_text["samples"] if s["variant"].startswith("continuity")]
+    assert sorted({s["variant"] for s in continuity}) == [
+        "continuity off", "continuity on", "continuity on 0+1 s"]
+    for sample in continuity:
+        assert len(sample["sentence_first_chunk"]) == sample["segments"] == 6
+        assert all(t > 0 for t in sample["sentence_first_chunk"])
+    context = {s["variant"]: s["context_s"] for s in continuity}
+    assert context["continuity off"] == 0
+    # Sentences of 1.28 s: the default bound takes the previous one (the house voice is the
+    # anchor); a bound of 1 s for it takes none.
+    assert context["continuity on 0+1 s"] == 0 < context["continuity on"] <= 7.0
+    for variant in ("continuity on", "continuity on 0+1 s"):
+        for figure in ("first sentence's first chunk", "later sentences' first chunk (worst)",
+                       "later sentences' first chunk (median)"):
+            assert long_text["ratios"][f"{variant} / off, {figure}"] > 0
 
     cache = scenarios["voice-cache"]
     assert [s["variant"] for s in cache["samples"]] == ["first use", "cached"] * 2

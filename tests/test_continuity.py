@@ -34,15 +34,21 @@ class GenerationSpy:
 
 
 @pytest.fixture
-def spy(engine, monkeypatch):
+def spy(warm_engine, monkeypatch):
+    # The warm engine (the same object as ``engine``): its load-time warm-up and the house
+    # voice's first generation are done, so the spy sees only the test's own generations.
+    engine = warm_engine
     spy = GenerationSpy(engine._model.tts)
     monkeypatch.setattr(engine._model.tts, "_generate_with_prompt_cache", spy)
     return spy
 
 
 def speak(engine, text, voice=None, **params):
+    """Speak with the tiny model, whose stop head never fires: min_len = max_len forces each
+    sentence's length (a runaway is a generation the stop head *could* have ended)."""
     stream = engine.synthesize(SynthesisRequest(text, voice, SynthesisParams(
-        **{"max_len": 4, "sentence_pause": 0.0, "paragraph_pause": 0.0, **params})))
+        **{"min_len": 4, "max_len": 4, "sentence_pause": 0.0, "paragraph_pause": 0.0,
+           **params})))
     audio = np.concatenate([c.samples for c in stream])
     return stream, audio
 
@@ -93,7 +99,7 @@ def test_continuity_off_restores_independent_sentences(engine, spy):
     torch.manual_seed(11)
     expected = []
     for segment in stream.segments:
-        for item in spy.original(target_text=segment.text, prompt_cache=base, min_len=2,
+        for item in spy.original(target_text=segment.text, prompt_cache=base, min_len=4,
                                  max_len=4, inference_timesteps=10, cfg_value=2.0,
                                  retry_badcase=False, streaming=True):
             expected.append(item[0].squeeze(0).float().numpy())
@@ -126,3 +132,32 @@ def test_a_sentence_too_long_for_the_context_is_skipped_not_cut(engine):
     continuity.record(SpokenSentence(2, "Medium.", latents(10), 1.6))
     prompt = continuity.prompt()
     assert prompt["prompt_text"] == "Short. Medium." and prompt["audio_feat"].shape[0] == 15
+
+
+def test_a_sentence_that_ran_to_its_step_limit_is_never_context(engine, spy):
+    # min_len 2, max_len 6: the stop head could end a sentence after step 3, but this model's
+    # never fires, so every sentence runs to its limit: a runaway (voxcpm's bad case).
+    stream, _ = speak(engine, "First one. Second one. Third one.", min_len=2, max_len=6)
+    base = stream.continuity.base_prompt
+    assert [len(call["latents"]) for call in spy.calls] == [6, 6, 6]
+    assert all(call["prompt"] is base for call in spy.calls)  # nothing runaway continued
+    assert stream.continuity.context() == []
+    # A sentence whose length was forced (4 of 4 steps: the stop head could not end it) is.
+    before = len(spy.calls)
+    forced, _ = speak(engine, "First one. Second one.", min_len=4, max_len=4)
+    second = spy.calls[before + 1]["prompt"]
+    assert second is not forced.continuity.base_prompt
+    assert torch.equal(second["audio_feat"][base_patches(forced.continuity.base_prompt):],
+                       spy.generated(before))
+
+
+def test_a_runaway_between_good_sentences_is_skipped(engine):
+    def sentence(index: int, ran_to_limit: bool = False) -> SpokenSentence:
+        return SpokenSentence(index, f"S{index}.", torch.zeros(5, 4, 64), 0.8, ran_to_limit)
+
+    continuity = Continuity(engine._model.tts, None)
+    continuity.record(sentence(0, ran_to_limit=True))  # never the anchor
+    continuity.record(sentence(1))
+    continuity.record(sentence(2, ran_to_limit=True))  # never the previous sentence
+    assert [s.index for s in continuity.context()] == [1]
+    assert continuity.prompt()["prompt_text"] == "S1."

@@ -39,7 +39,9 @@ NO_MODEL = argparse.Namespace(model=None)
 
 @pytest.fixture
 def window(qtbot, isolated):
-    w = MainWindow(Settings())
+    settings = Settings()
+    settings.desktop.measure_speed = False  # these tests are about downloads and loading
+    w = MainWindow(settings)
     qtbot.addWidget(w)
     w.params_panel.set_max_steps(3)  # the tiny model speaks max_len steps per sentence
     w.show()
@@ -72,6 +74,7 @@ def own_instance(isolated, monkeypatch, tmp_path):
     Settings.path().parent.mkdir(parents=True, exist_ok=True)
     Settings.path().write_text(json.dumps({"desktop": {
         "read_clipboard_hotkey": "", "read_selection_hotkey": "", "close_to_tray": False,
+        "measure_speed": False,
     }}), encoding="utf-8")
 
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 from voxdesk.gui.first_run import FirstRunDialog
 from voxdesk.models import catalog, hardware, measured
@@ -158,6 +158,54 @@ def test_measuring_runs_in_the_background_and_can_be_skipped(qtbot, cache, isola
     assert "VoxCPM2" not in dialog.figures
     # A tiny-model figure is kept apart: it never poses as this computer's real speed.
     assert measured.load_figures(hardware.detect()) == {}
+
+
+@pytest.mark.gui
+def test_the_window_s_first_run_dialog_measures_on_its_own_and_follows_the_figures(
+        qtbot, cache, isolated):
+    from voxdesk.gui.main_window import MainWindow
+    from voxdesk.settings import Settings
+
+    here = hardware.detect()
+    for name, rtf in (("VoxCPM2", 2.5), ("VoxCPM1.5", 1.4)):  # earlier runs here
+        measured.record(figure(name, rtf, here))
+    window = MainWindow(Settings())  # the default: the dialog measures by itself
+    qtbot.addWidget(window)
+    window.speed_measure_args = ("--tiny", "--steps", "1")
+    window.show()
+    try:
+        dialog = window.show_first_run("cpu")
+        ticks: list[float] = []
+        timer = QTimer(dialog)
+        timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+        timer.start(50)
+        # Nobody pressed "Measure": only the model without a figure is measured, at once.
+        qtbot.waitUntil(lambda: dialog.measurer is not None and dialog.measurer.running(),
+                        timeout=30000)
+        assert dialog.measurer is not None and dialog.measurer.names == ["VoxCPM-0.5B"]
+        assert dialog.skip_button.isVisible() and dialog.skip_button.isEnabled()
+        assert "Measuring VoxCPM-0.5B" in dialog.speed_label.text()
+        # Neither measured model keeps up: the fastest measured is advised, with its figure.
+        assert "VoxCPM1.5 is the fastest measured here: expected real-time factor 1.40" in \
+            dialog.hardware_label.text()
+        assert "(recommended)" in _choice(dialog, "VoxCPM1.5").radio.text()
+        # A figure arriving from the measurement changes the advice shown.
+        dialog.measurer.measured.emit(figure("VoxCPM-0.5B", 0.7, here))
+        small = _choice(dialog, "VoxCPM-0.5B")
+        assert "(recommended)" in small.radio.text() and small.radio.isChecked()
+        assert "VoxCPM-0.5B keeps up with speech here: expected real-time factor 0.70" in \
+            dialog.hardware_label.text()
+        assert "expected real-time factor 0.70" in small.details.text()
+        # The window's event loop keeps running while the measurement does.
+        qtbot.waitUntil(lambda: len(ticks) >= 10, timeout=10000)
+        timer.stop()
+        assert dialog.measurer.running()
+        assert max(b - a for a, b in itertools.pairwise(ticks)) < 2.0
+        qtbot.keyClick(dialog.skip_button, Qt.Key.Key_Space)  # Skip, from the keyboard
+        assert dialog.measurer.wait(15)
+        assert "skipped" in dialog.speed_label.text() and dialog.measure_button.isVisible()
+    finally:
+        window.close()
 
 
 def test_models_list_says_what_each_model_does_here(cli, cache, isolated):

@@ -69,6 +69,9 @@ class DesktopSettings:
     read_selection_hotkey: str = "Ctrl+Alt+S"
     close_to_tray: bool = True  # closing the window keeps VoxDesk running in the tray
     autostart: bool = False  # start in the tray at login (Linux: an XDG autostart entry)
+    #: The first-run dialog measures each model not yet measured here, on its own, in the
+    #: background (voxdesk.models.measured; Skip stops it), so its advice is this computer's.
+    measure_speed: bool = True
 
 
 @dataclass

@@ -27,6 +27,8 @@ class BenchOptions:
     voice: VoiceReference | None = None  # the clone; None: a synthetic clip is made
     policy: RealtimePolicy | None = field(default_factory=RealtimePolicy)  # None: no guard
     repeat_texts: tuple[str, ...] = ("short", "medium", "long")
+    #: long-text: more continuity bounds (anchor s, previous s) to measure beside the default.
+    context_bounds: tuple[tuple[float, float], ...] = ()
 
 
 class Bench:

@@ -57,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--texts", default="short,medium,long", metavar="LIST",
                         help="texts of the repeat scenario (default short,medium,long)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--context-bounds", default="", metavar="A+P,...",
+                        help="long-text: also measure continuity with these context bounds "
+                        "(anchor + previous sentence, seconds of audio), e.g. 2+3,1.5+2")
     voice = parser.add_argument_group("cloned voice (default: a synthetic 3 s clip)")
     voice.add_argument("--voice-wav", type=Path, metavar="PATH", help="the clip to clone")
     voice.add_argument("--prompt-text", metavar="TEXT", help="what is said in the clip")
@@ -89,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     repeat_texts = tuple(t.strip() for t in args.texts.split(",") if t.strip())
     if not repeat_texts or any(t not in REPEAT_TEXTS for t in repeat_texts):
         raise InvalidRequestError(f"--texts takes a list of {', '.join(REPEAT_TEXTS)}.")
+    context_bounds = parse_context_bounds(args.context_bounds)
     voice = None
     if args.voice_wav is not None:
         voice = VoiceReference.from_clip(args.voice_wav, args.prompt_text)
@@ -102,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model, device=args.device, dtype=dtype, compile=compile_mode, runs=args.runs,
         audio=not args.no_audio, output_device=args.output_device, params=params, voice=voice,
         policy=policy_from_args(args), repeat_texts=repeat_texts,
+        context_bounds=context_bounds,
     )
     names = resolve_scenarios(args.scenarios)
     if names == ["server"]:
@@ -116,3 +121,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
     run_bench(options, names, args.json, args.plot, show_progress=not args.quiet)
     return 0
+
+
+def parse_context_bounds(text: str) -> tuple[tuple[float, float], ...]:
+    """``"2+3,1.5+2"`` -> ((2.0, 3.0), (1.5, 2.0)); a clear error for anything else."""
+    bounds = []
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        try:
+            anchor, previous = (float(x) for x in item.split("+"))
+        except ValueError:
+            anchor = previous = float("nan")
+        if not (0 <= anchor <= 30 and 0 < previous <= 30):
+            raise InvalidRequestError(
+                f"--context-bounds: {item!r} is not ANCHOR+PREVIOUS in seconds (0-30).",
+                "Write for example --context-bounds 2+3,1.5+2.")
+        bounds.append((anchor, previous))
+    return tuple(bounds)

@@ -15,20 +15,25 @@ however long the document is:
 - the *previous* sentence (the most recent one that lasts at most
   :data:`PREVIOUS_MAX_SECONDS`), which carries the prosody across the join.
 
+A sentence that ran to its step limit (voxcpm's "bad case": the stop head never fired) is never
+context: the sentences after it would continue the runaway.
+
 Latents are never cut: a prompt's text must be exactly what its audio says, so a sentence too
 long for a slot is skipped for that slot rather than truncated.
 
-Why these bounds: every second of context is 6.25 latent patches (VoxCPM2, 160 ms each) plus
-the tokens of its text, and every one is one more prefill position before the sentence's first
-chunk. On a GPU the prefill is one parallel pass and costs next to nothing; on a CPU it is
-compute-bound (about 4.4 GFLOP per position for the 2.2 B model), so the context must stay
-small next to the sentence's own prompt. Whole-document context would grow without end (a
-100-sentence text would prefill thousands of positions, past the model's static KV cache).
-A 3 s anchor plus a 4 s previous sentence is at most ~45 patches and ~25 text tokens: enough to
-hold a voice (VoxCPM's own clone prompts are 3-10 s), small enough for the prefill. The one
-measurement made so far (``voxdesk bench long-text``, tiny model, a machine at load 25) was too
-noisy to tell; the full-size measurement against the issue's 1.2x goal is still to be done
-(docs/performance.md says why), and these two constants are what to tune with it.
+Why these bounds (chosen by measurement, session 4): every second of context is 6.25 latent
+patches (VoxCPM2, 160 ms each) plus the tokens of its text, and every one is one more prefill
+position before the sentence's first chunk. On a GPU the prefill is one parallel pass and costs
+next to nothing; on a CPU it is compute-bound. Measured on the full-size VoxCPM2 architecture
+(random weights, bfloat16, 2-core CPU; the first chunk of one sentence with C seconds of context
+added to the house voice's prompt, 2 interleaved runs, load average 13-16, so +-30 % noise;
+docs/performance.md has the table): C = 2 s: 1.00x the first chunk without context, 3 s:
+1.23x, 4 s: 1.44x, 7 s: 1.63x. The issue's goal is at most 1.2x, so the bound is a 3 s previous
+sentence (the worst case for the house voice and every voice with audio, which need no anchor:
+about 1.2x) and a 2 s anchor (only for voices without audio: worst case 5 s). The earlier
+3 s + 4 s, chosen by reasoning, cost 1.44x-1.63x here. Whole-document context would grow without
+end (a 100-sentence text would prefill thousands of positions, past the model's static KV
+cache). A shorter sentence fits more often; a longer one is skipped, not cut (below).
 
 A reference-only clone (VoxCPM2) keeps its reference, which is isolated from the continuation by
 the model's reference tokens, and gets the continuation on top. A request with a *style* gets no
@@ -40,10 +45,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-#: The anchor sentence's longest duration (seconds of audio).
-ANCHOR_MAX_SECONDS = 3.0
-#: The previous sentence's longest duration (seconds of audio).
-PREVIOUS_MAX_SECONDS = 4.0
+#: The anchor sentence's longest duration (seconds of audio); measured, see the module doc.
+ANCHOR_MAX_SECONDS = 2.0
+#: The previous sentence's longest duration (seconds of audio); measured, see the module doc.
+PREVIOUS_MAX_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,9 @@ class SpokenSentence:
     text: str
     latents: Any  # torch.Tensor
     seconds: float
+    #: The generation ran to its step limit without the stop head firing: a runaway (voxcpm's
+    #: "bad case", often noise or a stuck loop), never context for the sentences after it.
+    ran_to_limit: bool = False
 
 
 def has_continuation_audio(prompt: dict[str, Any] | None) -> bool:
@@ -101,8 +109,10 @@ class Continuity:
         return prompt
 
     def record(self, sentence: SpokenSentence) -> None:
-        """Remember a sentence the utterance finished (a cancelled one is never recorded)."""
-        if not self.enabled or sentence.latents is None or sentence.latents.shape[0] == 0:
+        """Remember a sentence the utterance finished (a cancelled one is never recorded, nor
+        one that ran to its step limit: continuing a runaway would spread it)."""
+        if not self.enabled or sentence.latents is None or sentence.latents.shape[0] == 0 \
+                or sentence.ran_to_limit:
             return
         if self._needs_anchor and self.anchor is None \
                 and sentence.seconds <= self.anchor_max_seconds:

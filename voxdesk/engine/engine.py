@@ -23,7 +23,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from voxdesk.engine.acceleration import WARM_UP_STEPS, WARM_UP_TEXT, Acceleration, warm_up
-from voxdesk.engine.continuity import Continuity, SpokenSentence
+from voxdesk.engine.continuity import (
+    ANCHOR_MAX_SECONDS,
+    PREVIOUS_MAX_SECONDS,
+    Continuity,
+    SpokenSentence,
+)
 from voxdesk.engine.house_voice import (
     HOUSE_MAX_STEPS,
     HOUSE_SEED,
@@ -156,9 +161,11 @@ class SynthesisStream:
                 self._engine._seed(self.request.params.seed)
                 #: What each sentence is conditioned on (voxdesk.engine.continuity).
                 # A style needs the clip as a reference and no continuation (VoxCPM #309).
+                anchor_s, previous_s = self._engine.continuity_bounds
                 self.continuity = Continuity(
                     self._engine._model.tts, prompt,
-                    enabled=self.request.params.continuity and not self.request.params.style)
+                    enabled=self.request.params.continuity and not self.request.params.style,
+                    anchor_max_seconds=anchor_s, previous_max_seconds=previous_s)
                 joiner = SentenceJoiner(stats.sample_rate, self.request.params.sentence_pause,
                                         self.request.params.paragraph_pause)
                 segment = self.segments[0]
@@ -217,6 +224,10 @@ class Engine:
         self._last_text = ""
         self._last_latents: list[Any] = []
         self._last_samples = 0
+        self._last_runaway_at = 0  # steps at which the last generation was a runaway (0: none)
+        #: Continuity's context bound (anchor, previous sentence), seconds of audio: the
+        #: defaults of voxdesk.engine.continuity (`voxdesk bench long-text` compares others).
+        self.continuity_bounds: tuple[float, float] = (ANCHOR_MAX_SECONDS, PREVIOUS_MAX_SECONDS)
         #: "Model default voice": a stable voice per model (voxdesk.engine.house_voice). None:
         #: no prompt at all (a random speaker each time, voxcpm's own behaviour).
         self.house_voices: HouseVoiceStore | None = HouseVoiceStore()
@@ -562,6 +573,7 @@ class Engine:
 
     def _forget_last_sentence(self) -> None:
         self._last_text, self._last_latents, self._last_samples = "", [], 0
+        self._last_runaway_at = 0
 
     def _last_sentence(self, index: int) -> SpokenSentence:
         """The sentence the last generation made (its text and latents), for continuity."""
@@ -570,8 +582,24 @@ class Engine:
         latents = None
         if self._last_latents:
             latents = torch.cat(self._last_latents, dim=1).squeeze(0).float().cpu()
+        steps = len(self._last_latents)
         return SpokenSentence(index, self._last_text, latents,
-                              self._last_samples / self.sample_rate)
+                              self._last_samples / self.sample_rate,
+                              ran_to_limit=0 < self._last_runaway_at <= steps)
+
+    def _runaway_steps(self, model_text: str, min_len: int, max_len: int) -> int:
+        """After how many steps a generation has run to its limit without the stop head firing
+        (0: the length is forced, the stop head cannot fire before the limit).
+
+        voxcpm caps a generation at ``min(6 x text tokens + 10, max_len)`` steps and lets the
+        stop head end it only after step ``min_len + 1`` (``i > min_len``, voxcpm2.py
+        ``_inference``)."""
+        try:
+            tokens = len(self._model.tts.text_tokenizer(model_text))
+        except Exception:  # noqa: BLE001 - no tokenizer to ask: judge by max_len alone
+            tokens = max_len
+        limit = min(int(tokens * 6.0 + 10), max_len)
+        return limit if limit > min_len + 1 else 0
 
     def _generate_segment(
         self, text: str, prompt: Any, request: SynthesisRequest
@@ -582,9 +610,11 @@ class Engine:
         if request.lexicon is not None:  # the model hears the replacement; the segment keeps text
             text = request.lexicon.apply(text)
         target = self._prepare_text(text, p.normalize)
+        model_text = f"({p.style}){target}" if p.style else target
         self._last_text, self._last_latents, self._last_samples = target, [], 0
+        self._last_runaway_at = self._runaway_steps(model_text, p.min_len, p.max_len)
         generator = self._model.tts._generate_with_prompt_cache(
-            target_text=f"({p.style}){target}" if p.style else target,
+            target_text=model_text,
             prompt_cache=prompt,
             min_len=p.min_len,
             max_len=p.max_len,

@@ -74,6 +74,9 @@ class MainWindow(DocumentsMixin):
         self.keep_in_tray = False  # set by the tray integration: closing then hides the window
         self.errors = ErrorPresenter(self)
         self.first_run: FirstRunDialog | None = None  # created when first needed
+        #: Extra arguments of `python -m voxdesk.models.measured` for the first-run dialog's
+        #: own measurement (tests: ``("--tiny",)``; none: the full-size random models).
+        self.speed_measure_args: tuple[str, ...] = ()
         self._first_run_device = "auto"
         self.setWindowTitle("VoxDesk")
         self.setAcceptDrops(True)
@@ -222,7 +225,9 @@ class MainWindow(DocumentsMixin):
         if device:
             self._first_run_device = device
         if self.first_run is None:
-            dialog = FirstRunDialog(self, tasks=self.controller.tasks)
+            dialog = FirstRunDialog(self, tasks=self.controller.tasks,
+                                    measure_speed=self.settings.desktop.measure_speed,
+                                    measure_args=self.speed_measure_args)
             dialog.modelChosen.connect(self._load_for_first_run)
             dialog.testRequested.connect(self.controller.speak_text)
             self.controller.engineReady.connect(

@@ -34,6 +34,15 @@ def _seconds_box(steps: tuple[float, float]) -> QDoubleSpinBox:
     return box
 
 
+def _pause_box(limits: tuple[float, float]) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setDecimals(2)
+    box.setSingleStep(0.05)
+    box.setRange(*limits)
+    box.setSuffix(" s")
+    return box
+
+
 class ParamsPanel(QGroupBox):
     """Edits a :class:`SynthesisParams`; ``changed`` fires on every edit."""
 
@@ -86,6 +95,26 @@ class ParamsPanel(QGroupBox):
                                 f"{'on' if DEFAULTS.denoise else 'off'}).")
         form.addRow(self.denoise)
 
+        self.continuity = QCheckBox("&Keep one voice through the text")
+        self.continuity.setAccessibleName("Keep one voice through the text")
+        self.continuity.setToolTip(
+            "Each sentence continues the audio of the ones before it, so a document is read by "
+            "one voice from start to end; off, every sentence is made on its own (its first "
+            "sound can come a little sooner). Default: "
+            f"{'on' if DEFAULTS.continuity else 'off'}.")
+        form.addRow(self.continuity)
+
+        self.sentence_pause = _pause_box(RANGES["sentence_pause"])
+        add_labelled_row(form, "Pause bet&ween sentences:", self.sentence_pause,
+                         "Pause between sentences", _with_default(
+                             "The silence between two sentences (the model's own silence at "
+                             "each end is trimmed first).", f"{DEFAULTS.sentence_pause:.2f} s"))
+        self.paragraph_pause = _pause_box(RANGES["paragraph_pause"])
+        add_labelled_row(form, "Pause between para&graphs:", self.paragraph_pause,
+                         "Pause between paragraphs", _with_default(
+                             "The silence before a new paragraph.",
+                             f"{DEFAULTS.paragraph_pause:.2f} s"))
+
         self.seed = QSpinBox()
         self.seed.setRange(SEED_RANDOM, 2**31 - 1)
         self.seed.setSpecialValueText("Random")
@@ -103,14 +132,15 @@ class ParamsPanel(QGroupBox):
         form.addRow(row)
 
         self.set_params(params)
-        for spin in (self.cfg, self.steps, self.min_len, self.max_len, self.seed):
+        for spin in (self.cfg, self.steps, self.min_len, self.max_len, self.seed,
+                     self.sentence_pause, self.paragraph_pause):
             spin.valueChanged.connect(self._on_change)
-        for box in (self.normalize, self.denoise):
+        for box in (self.normalize, self.denoise, self.continuity):
             box.toggled.connect(self._on_change)
 
     def params(self) -> SynthesisParams:
         seed = self.seed.value()
-        # Settings without a control here (continuity, pauses) keep their saved values.
+        # Settings without a control here (a style, a lexicon...) keep their saved values.
         return getattr(self, "_saved", DEFAULTS).replace(
             cfg_value=round(self.cfg.value(), 2),
             inference_timesteps=self.steps.value(),
@@ -119,12 +149,16 @@ class ParamsPanel(QGroupBox):
             normalize=self.normalize.isChecked(),
             denoise=self.denoise.isChecked(),
             seed=None if seed == SEED_RANDOM else seed,
+            continuity=self.continuity.isChecked(),
+            sentence_pause=round(self.sentence_pause.value(), 2),
+            paragraph_pause=round(self.paragraph_pause.value(), 2),
         )
 
     def set_params(self, params: SynthesisParams) -> None:
         self._saved = params
         widgets = (self.cfg, self.steps, self.min_len, self.max_len, self.normalize,
-                   self.denoise, self.seed)
+                   self.denoise, self.seed, self.continuity, self.sentence_pause,
+                   self.paragraph_pause)
         for widget in widgets:
             widget.blockSignals(True)
         self.cfg.setValue(params.cfg_value)
@@ -134,6 +168,9 @@ class ParamsPanel(QGroupBox):
         self.normalize.setChecked(params.normalize)
         self.denoise.setChecked(params.denoise)
         self.seed.setValue(SEED_RANDOM if params.seed is None else params.seed)
+        self.continuity.setChecked(params.continuity)
+        self.sentence_pause.setValue(params.sentence_pause)
+        self.paragraph_pause.setValue(params.paragraph_pause)
         for widget in widgets:
             widget.blockSignals(False)
         self.changed.emit()

@@ -82,7 +82,13 @@ def _full_size(architecture: str) -> dict[str, Any]:
     - VoxCPM1.5: the same MiniCPM4 LM as 0.5B; llama.cpp-omni's table: residual LM 8 layers,
       encoder / DiT 8 + 8 layers 1024 wide, patch 4, FSQ 256, audio VAE 44.1 kHz with decoder
       2048; the VAE's rates 2-3-6-7-7 (hop 1764 = 25 latent frames a second, as 16 kHz / 640
-      in 0.5B) from the 44.1 kHz AudioVAE of the VoxCPM1.5 ports (mlx-voxcpm-swift).
+      in 0.5B) from the 44.1 kHz AudioVAE of the VoxCPM1.5 ports (mlx-voxcpm-swift); the VAE's
+      encoder_dim is 64, not voxcpm's default 128 (five encoder stages double it to 2048).
+      Checked against the published checkpoint's file sizes (git-LFS pointers of a copy of
+      openbmb/VoxCPM1.5, leochilds/udemy-course-gcse-maths models/VoxCPM1.5/): model.safetensors
+      1,603,516,600 bytes = 801.8 M bfloat16 parameters, exactly these dimensions without the
+      VAE; audiovae.pth 346,023,712 bytes = 86.5 M float32 parameters, exactly this VAE (with
+      encoder_dim 128 it would be 215 M). Total 888 M; the model card's "750M" counts fewer.
     Local encoder / DiT FFN 4096 and 16 heads are voxcpm's VoxCPMEncoderConfig defaults.
     """
     local = {"hidden_dim": 1024, "ffn_dim": 4096, "num_heads": 16}
@@ -94,7 +100,7 @@ def _full_size(architecture: str) -> dict[str, Any]:
     if architecture == "voxcpm1.5":
         return {"lm": lm, "residual_layers": 8, "local": {**local, "num_layers": 8},
                 "patch_size": 4, "fsq": 256,
-                "vae": {"encoder_dim": 128, "encoder_rates": [2, 3, 6, 7, 7], "latent_dim": 64,
+                "vae": {"encoder_dim": 64, "encoder_rates": [2, 3, 6, 7, 7], "latent_dim": 64,
                         "decoder_dim": 2048, "decoder_rates": [7, 7, 6, 3, 2],
                         "sample_rate": 44100}}
     if architecture == "voxcpm-0.5b":

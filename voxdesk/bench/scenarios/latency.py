@@ -51,7 +51,7 @@ def repeat(bench: Bench) -> ScenarioResult:
 
 
 def long_text_units(bench: Bench) -> int:
-    return 4 * bench.runs(3)
+    return (4 + len(bench.options.context_bounds)) * bench.runs(3)
 
 
 def long_text(bench: Bench) -> ScenarioResult:
@@ -89,31 +89,43 @@ def _continuity(bench: Bench, result: ScenarioResult, document: str, runs: int) 
     segments = split_text(document, bench.engine.max_segment_weight)[:CONTINUITY_SENTENCES]
     text = " ".join(s.text for s in segments)
     result.metrics += ["later_first_chunk", "context_s"]  # per sentence: in the samples
-    per_sentence: dict[str, list[list[float]]] = {"continuity on": [], "continuity off": []}
-    for run in range(runs):
-        order = [("continuity off", False), ("continuity on", True)]
-        for variant, on in order if run % 2 == 0 else order[::-1]:
-            bench.progress.step(f"long-text: {variant} {run + 1}/{runs}")
-            times, context = _sentence_first_chunks(bench, text, on)
-            per_sentence[variant].append(times)
-            result.samples.append({
-                "variant": variant, "run": run, "segments": len(times),
-                "sentence_first_chunk": times, "first_chunk_latency": times[0],
-                "later_first_chunk": statistics.median(times[1:]) if len(times) > 1 else None,
-                "context_s": context, "text_chars": len(text)})
-            bench.progress.advance()
-    result.ratios["continuity on / off, first sentence's first chunk"] = ratio(
-        result.median("continuity on", "first_chunk_latency"),
-        result.median("continuity off", "first_chunk_latency"))
-    on, off = per_sentence["continuity on"], per_sentence["continuity off"]
-    count = min(len(t) for t in on + off)
-    per_index = [ratio(statistics.median(r[i] for r in on), statistics.median(r[i] for r in off))
-                 for i in range(1, count)]
-    result.ratios["continuity on / off, later sentences' first chunk (worst)"] = max(
-        (r for r in per_index if r is not None), default=None)
-    result.ratios["continuity on / off, later sentences' first chunk (median)"] = ratio(
-        result.median("continuity on", "later_first_chunk"),
-        result.median("continuity off", "later_first_chunk"))
+    default = bench.engine.continuity_bounds
+    # "continuity on" is the engine's bound; --context-bounds adds others, interleaved.
+    variants: list[tuple[str, tuple[float, float] | None]] = [
+        ("continuity off", None), ("continuity on", default)]
+    variants += [(f"continuity on {a:g}+{p:g} s", (a, p))
+                 for a, p in bench.options.context_bounds if (a, p) != default]
+    per_sentence: dict[str, list[list[float]]] = {name: [] for name, _ in variants}
+    try:
+        for run in range(runs):
+            for variant, bound in variants if run % 2 == 0 else variants[::-1]:
+                bench.progress.step(f"long-text: {variant} {run + 1}/{runs}")
+                bench.engine.continuity_bounds = bound or default
+                times, context = _sentence_first_chunks(bench, text, bound is not None)
+                per_sentence[variant].append(times)
+                result.samples.append({
+                    "variant": variant, "run": run, "segments": len(times),
+                    "sentence_first_chunk": times, "first_chunk_latency": times[0],
+                    "later_first_chunk": statistics.median(times[1:]) if len(times) > 1
+                    else None, "context_s": context, "text_chars": len(text),
+                    "context_bound_s": list(bound) if bound else None})
+                bench.progress.advance()
+    finally:
+        bench.engine.continuity_bounds = default
+    off = per_sentence["continuity off"]
+    for variant, _bound in variants[1:]:
+        result.ratios[f"{variant} / off, first sentence's first chunk"] = ratio(
+            result.median(variant, "first_chunk_latency"),
+            result.median("continuity off", "first_chunk_latency"))
+        on = per_sentence[variant]
+        count = min(len(t) for t in on + off)
+        per_index = [ratio(statistics.median(r[i] for r in on),
+                           statistics.median(r[i] for r in off)) for i in range(1, count)]
+        result.ratios[f"{variant} / off, later sentences' first chunk (worst)"] = max(
+            (r for r in per_index if r is not None), default=None)
+        result.ratios[f"{variant} / off, later sentences' first chunk (median)"] = ratio(
+            result.median(variant, "later_first_chunk"),
+            result.median("continuity off", "later_first_chunk"))
 
 
 def _sentence_first_chunks(bench: Bench, text: str, continuity: bool
