@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from voxdesk import models
 from voxdesk.errors import VoxDeskError
+from voxdesk.gui.first_run_speed import SpeedMeasuring
 from voxdesk.gui.first_run_work import LANE, MEASURE_LANE, DownloadWorker, SpeedMeasurer
 from voxdesk.gui.model_choice import ModelChoice, describe_progress
 from voxdesk.gui.tasks import TaskRunner
@@ -58,7 +59,7 @@ PROGRESS_STEPS = 1000  # the bar counts per mille: byte counts overflow a QProgr
 BUTTON_KEYS = set("dfcsoumk")
 
 
-class FirstRunDialog(QDialog):
+class FirstRunDialog(SpeedMeasuring, QDialog):
     """Choose, download (or pick a folder), load, and hear a test sentence."""
 
     modelChosen = Signal(str)  # what to load: a repository id or a model folder
@@ -308,76 +309,6 @@ class FirstRunDialog(QDialog):
             if choice.entry is recommended:
                 choice.radio.setChecked(True)
 
-    # == measuring speed ========================================================================
-
-    def _unmeasured(self) -> list[str]:
-        """Models to measure, smallest first (quick figures early); those that do not fit
-        here (not enough memory) are left out."""
-        if self.info is None:
-            return []
-        names = []
-        for entry in reversed(models.tts_models()):
-            if entry.id in measured.ARCHITECTURES and entry.id not in self.figures and \
-                    measured.advise(entry, self.info, {}).fits:
-                names.append(entry.id)
-        return names
-
-    def start_measuring(self) -> None:
-        names = self._unmeasured()
-        if not names or (self.measurer is not None and self.measurer.running()):
-            self._update_speed()
-            return
-        self.measurer = SpeedMeasurer(names, self._measure_args, self.tasks)
-        self.measurer.started.connect(self._on_measuring)
-        self.measurer.measured.connect(self._on_measured)
-        self.measurer.failed.connect(self._on_measure_failed)
-        self.measurer.done.connect(self._on_measure_done)
-        self.measurer.start()
-        self.speed_label.setText(f"Measuring {names[0]}… (the first time builds a random model "
-                                 "of its size: a few minutes)")
-        self._update_speed()
-
-    def skip_measuring(self) -> None:
-        if self.measurer is not None:
-            self.measurer.skip()
-        self.speed_label.setText("Measuring skipped: the advice uses the figures measured so "
-                                 "far and the hardware rule.")
-        self._update_speed(skipping=True)
-
-    def _on_measuring(self, name: str) -> None:
-        if self.measurer is not None and not self.measurer._skipped.is_set():
-            self.speed_label.setText(f"Measuring {name}… (in the background)")
-
-    def _on_measured(self, figure: measured.Measurement) -> None:
-        self.figures[figure.model] = figure
-        self.speed_label.setText(f"{figure.model}: real-time factor {figure.rtf:.2f} here.")
-        self._describe_computer()
-        self._refresh_choices()
-        self._preselect()
-        self._update_buttons()
-
-    def _on_measure_failed(self, name: str, message: str) -> None:
-        log.info("speed measurement of %s failed: %s", name, message)
-        self.speed_label.setText(f"Could not measure {name}: {message}")
-
-    def _on_measure_done(self, complete: bool) -> None:
-        if complete:
-            self.speed_label.setText("Measured on this computer: the advice below is from "
-                                     "these figures.")
-        self._update_speed()
-
-    def _update_speed(self, skipping: bool = False) -> None:
-        running = self.measurer is not None and self.measurer.running() and not skipping
-        missing = bool(self._unmeasured())
-        self.measure_button.setVisible(not running)
-        self.measure_button.setEnabled(missing and self.info is not None)
-        self.skip_button.setVisible(running)
-        if not running and not missing and self.figures and not self.speed_label.text():
-            self.speed_label.setText("Measured on this computer: the advice below is from "
-                                     "these figures.")
-        elif not running and missing and not self.speed_label.text():
-            self.speed_label.setText("Not measured here yet: the advice is a rule of thumb.")
-
     # == downloading ===========================================================================
 
     def start_download(self) -> None:
@@ -502,10 +433,6 @@ class FirstRunDialog(QDialog):
         self.cancel_download()
         self._stop_measuring()
         super().reject()
-
-    def _stop_measuring(self) -> None:
-        if self.measurer is not None and self.measurer.running():
-            self.measurer.skip()
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Stop a download and a measurement and end their lanes; False if one did not end in

@@ -65,6 +65,9 @@ class SpeedMeasurer(QObject):
         self.tasks = tasks if tasks is not None else TaskRunner(self)
         self._process: subprocess.Popen[str] | None = None
         self._skipped = threading.Event()
+        # Skip and starting the next process take turns: a Skip between the check and the
+        # start would otherwise let that model's measurement run to its end.
+        self._spawn_lock = threading.Lock()
         self._started = False
         self._finished = threading.Event()
 
@@ -76,8 +79,9 @@ class SpeedMeasurer(QObject):
         return self._started and not self._finished.is_set()
 
     def skip(self) -> None:
-        self._skipped.set()
-        process = self._process
+        with self._spawn_lock:
+            self._skipped.set()
+            process = self._process
         if process is not None and process.poll() is None:
             process.terminate()
 
@@ -95,14 +99,15 @@ class SpeedMeasurer(QObject):
     def _run(self) -> None:
         complete = True
         for name in self.names:
-            if self._skipped.is_set():
-                complete = False
-                break
+            with self._spawn_lock:
+                if self._skipped.is_set():
+                    complete = False
+                    break
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "voxdesk.models.measured", name, *self.extra_args],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    text=True)
             self.started.emit(name)
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "voxdesk.models.measured", name, *self.extra_args],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                text=True)
             result = None
             assert self._process.stdout is not None
             for line in self._process.stdout:
