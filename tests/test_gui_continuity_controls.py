@@ -57,11 +57,11 @@ def test_continuity_and_pauses_from_the_keyboard_reach_the_controller_and_are_ke
     window.editor.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.AltModifier)  # the mnemonic
     qtbot.waitUntil(lambda: not panel.continuity.isChecked(), timeout=5000)
-    qtbot.keyClick(window, Qt.Key.Key_W, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(window, Qt.Key.Key_B, Qt.KeyboardModifier.AltModifier)
     assert qtbot_focus() is panel.sentence_pause.lineEdit() or \
         qtbot_focus() is panel.sentence_pause
     type_value(qtbot, "0.5")
-    qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
     type_value(qtbot, "1.25")
 
     # What the controller will ask the engine for, for any text the window speaks.

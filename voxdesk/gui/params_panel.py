@@ -88,7 +88,7 @@ class ParamsPanel(QGroupBox):
                                   f"(default: {'on' if DEFAULTS.normalize else 'off'}).")
         form.addRow(self.normalize)
 
-        self.denoise = QCheckBox("De&noise reference")
+        self.denoise = QCheckBox("Deno&ise reference")
         self.denoise.setAccessibleName("Denoise")
         self.denoise.setToolTip("Clean background noise from the voice's reference clip before "
                                 "cloning it (needs the denoiser model; default: "
@@ -105,12 +105,12 @@ class ParamsPanel(QGroupBox):
         form.addRow(self.continuity)
 
         self.sentence_pause = _pause_box(RANGES["sentence_pause"])
-        add_labelled_row(form, "Pause bet&ween sentences:", self.sentence_pause,
+        add_labelled_row(form, "Pause &between sentences:", self.sentence_pause,
                          "Pause between sentences", _with_default(
                              "The silence between two sentences (the model's own silence at "
                              "each end is trimmed first).", f"{DEFAULTS.sentence_pause:.2f} s"))
         self.paragraph_pause = _pause_box(RANGES["paragraph_pause"])
-        add_labelled_row(form, "Pause between para&graphs:", self.paragraph_pause,
+        add_labelled_row(form, "Pause betwee&n paragraphs:", self.paragraph_pause,
                          "Pause between paragraphs", _with_default(
                              "The silence before a new paragraph.",
                              f"{DEFAULTS.paragraph_pause:.2f} s"))
