@@ -136,18 +136,3 @@ def test_compilation_is_off_on_the_cpu_unless_asked_for():
 
     assert not should_compile("auto", "cpu")
     assert should_compile("on", "cpu") and not should_compile("off", "cuda")
-
-
-def test_one_shot_commands_skip_the_warm_up_and_serve_keeps_it(tiny_model_dir):
-    """`voxdesk speak` would only add the warm-up's steps before its one request (that request
-    pays the one-off costs either way); `voxdesk serve` warms up so its first client does not."""
-    import argparse
-
-    from voxdesk.cli.options import load_engine
-
-    args = argparse.Namespace(model=str(tiny_model_dir), device="cpu", dtype="auto",
-                              compile="off")
-    one_shot = load_engine(args)
-    assert one_shot.acceleration.warm_up_s is None and not one_shot.acceleration.warm_up_steps_s
-    served = load_engine(args, warm_up=True)
-    assert len(served.acceleration.warm_up_steps_s) == 6

@@ -258,23 +258,16 @@ def performance_options(args: argparse.Namespace) -> tuple[str, str]:
     return dtype, compile_mode
 
 
-def load_engine(args: argparse.Namespace, warm_up: bool = False) -> Engine:
-    """Load the model for a command. ``warm_up``: run the model's first, slow generation now,
-    before any request (for ``serve``, whose clients should not pay it). A one-shot command
-    skips it: its first request pays the same one-off costs, and a warm-up before it would only
-    add its own steps to the wait (measured: docs/performance.md). Compiling always warms up,
-    since a compilation that fails shows on that first call, and is then undone."""
-    from voxdesk.engine.acceleration import should_compile
-
+def load_engine(args: argparse.Namespace) -> Engine:
     spec = model_spec(args)
     ensure_model(spec)
     dtype, compile_mode = performance_options(args)
     print(f"Loading {spec}...", file=sys.stderr, flush=True)
     engine = Engine.load(spec, args.device, denoiser=bool(getattr(args, "denoise", False)),
-                         dtype=dtype, compile=compile_mode, warm_up=False)
-    if warm_up or should_compile(compile_mode, engine.info.device):
-        engine.start_warm_up(compile_mode)
+                         dtype=dtype, compile=compile_mode)
     engine.use_disk_prompt_cache()  # a saved voice is encoded once, not on every command
+    # The first generation after loading is slow (and compiles, where that is on): it runs now,
+    # so that the first sentence is not the one that pays.
     engine.wait_until_warm()
     info = engine.info
     print(f"Ready: {info.model_id} on {info.device_name} ({info.dtype}; "

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         raise VoxDeskError(exc.strerror or str(exc),
                            "Is another program (or VoxDesk) using that port? Choose another "
                            "--port.") from None
-    engine = load_engine(args, warm_up=True)  # clients must not pay the first generation
+    engine = load_engine(args)
     print(f"Serving on http://{args.host}:{args.port} (docs at /docs). Ctrl+C stops.",
           file=sys.stderr)
     run_server(engine, args.host, args.port, limits, args.api_key, tuple(args.cors_origin),
