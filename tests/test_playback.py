@@ -115,6 +115,26 @@ def test_late_chunks_are_counted_as_underruns_and_prebuffered(sink_recorder):
     assert player.underruns == 1 and player.frames_played == int(0.4 * RATE)
 
 
+def test_a_chunk_the_guard_lets_through_plays_without_the_pre_buffer(sink_recorder, wait_for):
+    """The real-time guard has already held back what it must: its refill figure replaces the
+    fixed pre-buffer, so the first sound is not delayed by it (without a guard it still is)."""
+    chunk = noise(0.16)
+    plain, guarded = Player(prebuffer_s=1.0), Player(prebuffer_s=1.0)
+    with sink_recorder():
+        plain.begin(RATE)
+        plain.write(chunk)
+        guarded.begin(RATE)
+        guarded.rebuffer_s = 0.16  # what RealtimeGuard.needed_buffer_s says for a fast model
+        guarded.write(chunk)
+        assert wait_for(lambda: guarded.times.first_sample_handed is not None, 5)
+        assert plain.times.first_sample_handed is None  # still filling its 1 s pre-buffer
+        for player in (plain, guarded):
+            player.end_of_input()
+            assert player.wait(5)
+            player.close()
+    assert plain.frames_played == guarded.frames_played == chunk.size
+
+
 def test_unknown_output_device_is_a_clear_error():
     with pytest.raises(AudioDeviceError, match="No audio output device is called"):
         Player(device="no such speaker")

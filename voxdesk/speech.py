@@ -34,6 +34,7 @@ class UtteranceMetrics:
     voice_cache_hit: bool | None
     seams: int = 0  # underruns inside a sentence (stutter), see Player.seams
     gap_s: float = 0.0  # silence heard while waiting for audio after the first sample
+    device_underflows: int = 0  # callbacks PortAudio ran late (the device buffer ran dry)
 
     @classmethod
     def collect(cls, stats: SynthesisStats, player: Player | None = None) -> UtteranceMetrics:
@@ -52,6 +53,7 @@ class UtteranceMetrics:
             voice_cache_hit=stats.voice_cache_hit,
             seams=player.seams if player is not None else 0,
             gap_s=player.gap_seconds if player is not None else 0.0,
+            device_underflows=player.device_underflows if player is not None else 0,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -105,9 +107,12 @@ class Utterance:
                 else:
                     # Faster playback eats the buffer faster: the guard plans for the speed heard.
                     self.guard.playback_speed = player.speed
-                    for ready in self.guard.admit(chunk):
-                        self._play(ready)
+                    admitted = self.guard.admit(chunk)
+                    # The refill target first: the player must not wait for more than the
+                    # guard asks for once the chunks are in.
                     player.rebuffer_s = self.guard.needed_buffer_s()
+                    for ready in admitted:
+                        self._play(ready)
                 if self._on_chunk is not None:
                     self._on_chunk(chunk)
             for ready in self.guard.finish() if self.guard is not None else ():

@@ -2,7 +2,9 @@
 
 The synthesis thread ``write``s chunks as the model produces them; PortAudio's callback pulls
 them from a :class:`SpeedQueue`. Playback starts once a short pre-buffer is filled (or the
-input has ended), so a slightly late chunk does not cause an audible gap. When the queue runs dry
+input has ended), so a slightly late chunk does not cause an audible gap; with a real-time guard
+the guard's figure (:attr:`Player.rebuffer_s`) replaces the pre-buffer, so a sentence it lets
+through is heard at once. When the queue runs dry
 before the input ends, that is an underrun: it is counted and the pre-buffer is refilled before
 playing on, which turns a string of clicks into one short pause.
 
@@ -32,7 +34,9 @@ from voxdesk.errors import AudioDeviceError
 
 DEFAULT_PREBUFFER_S = 0.1
 # Device buffer: 50 ms in 10 ms callbacks. PortAudio's "low" (~8 ms) underruns whenever the
-# model's Python loop holds the GIL a little long; more would delay Stop and first sound.
+# model's Python loop holds the GIL a little long. 30 ms would make the first sound ~35 ms sooner
+# (docs/performance.md) but lost a piece of the utterance in the null-sink recording test
+# (tests/test_playback.py) every time: not kept until that is understood.
 DEFAULT_LATENCY_S = 0.05
 CALLBACK_PERIOD_S = 0.01
 # Silence played after the last sample before the stream stops: closing a stream drops what is
@@ -112,7 +116,10 @@ class Player:
         self.underrun_frames: list[int] = []
         self._phrase_starts: set[int] = {0}
         self.gap_frames = 0
-        self.rebuffer_s = 0.0
+        # None: no guard, the fixed pre-buffer protects the start. A guard's figure replaces it:
+        # the guard has already held back what it must, so a sentence it lets through plays at
+        # once (a fixed pre-buffer on top would only delay the first sound).
+        self.rebuffer_s: float | None = None
         self._frames_written = 0
         self._frames_played = 0
         self._input_ended = False
@@ -187,7 +194,7 @@ class Player:
     def read_ahead_limit_s(self) -> float:
         """Seconds of (unstretched) audio ``write`` lets queue up: the bound, or twice what the
         real-time guard needs queued, whichever is more (it must never starve the guard)."""
-        return max(self.read_ahead_s, 2 * self.rebuffer_s)
+        return max(self.read_ahead_s, 2 * (self.rebuffer_s or 0.0))
 
     def end_of_input(self) -> None:
         """No more samples will come: play what is queued, then finish."""
@@ -292,7 +299,7 @@ class Player:
         out = outdata[:, 0]
         state = self.state
         if state is PlayerState.BUFFERING:
-            target = max(self.prebuffer_s, self.rebuffer_s)
+            target = self.prebuffer_s if self.rebuffer_s is None else self.rebuffer_s
             ready = self.queued_seconds >= target or self._input_ended
             if ready:
                 state = self.state = PlayerState.PLAYING

@@ -23,6 +23,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "chunks": ("chunks", "n"),
     "chunk_s": ("chunk size", "s"),
     "underruns": ("underruns", "n"),
+    "device_underflows": ("device underflows", "n"),
     "seams": ("seams", "n"),
     "gap_s": ("waiting silence", "s"),
     "playback_time": ("heard to the end", "s"),

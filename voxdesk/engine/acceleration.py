@@ -54,7 +54,8 @@ class Acceleration:
 
 def should_compile(mode: str, device: str) -> bool:
     """"auto": on CUDA when triton (torch.compile's GPU code generator) is installed. On the CPU
-    compiling the step modules was measured not to pay (docs/performance.md), so only "on"."""
+    compiling the step modules showed no gain where it was tried (and costs minutes of
+    compilation; docs/performance.md), so only "on"."""
     if mode not in COMPILE_MODES:
         raise ValueError(f"unknown compile mode {mode!r}")
     if mode != "auto":

@@ -13,9 +13,9 @@ from voxdesk.engine.realtime_guard import (
     SpeedModel,
 )
 
-GUARD_METRICS = ["seams", "underruns", "gap_s", "first_chunk_latency", "first_audible_latency",
-                 "audible_after_chunk_s", "playback_time", "audio_duration", "total_time", "rtf",
-                 "timesteps", "holds", "held_s"]
+GUARD_METRICS = ["seams", "underruns", "device_underflows", "gap_s", "first_chunk_latency",
+                 "first_audible_latency", "audible_after_chunk_s", "playback_time",
+                 "audio_duration", "total_time", "rtf", "timesteps", "holds", "held_s"]
 #: The goal for a model faster than real time: heard within this long of its first chunk.
 AUDIBLE_AFTER_CHUNK_GOAL_S = 0.06
 
