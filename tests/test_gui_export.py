@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QAbstractSpinBox, QWidget
 
 from tests.probe import audio_stream, duration, needs_ffprobe, probe
-from voxdesk.gui.export_dialog import FORMATS, ExportDialog
+from voxdesk.gui.export_dialog import FORMATS, ExportDialog, duration_text
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.settings import Settings
 
@@ -71,10 +71,14 @@ def test_dialog_controls_are_named_and_the_estimate_is_shown(window, qtbot, tmp_
         ["The Start", "The Middle", "The End"]
     # The warm engine has measured its speed: the estimate says how long it takes here.
     assert "of audio" in dialog.estimate.text() and "on this computer" in dialog.estimate.text()
-    whole = dialog.estimate.text()
+    whole, (audio_s, work_s) = dialog.estimate.text(), dialog.estimated
+    assert audio_s > 0 and work_s is not None and work_s > 0
     dialog.speed.setValue(1.5)
+    # The audio is 1.5 times shorter, and the text says so (tenths of a second when short).
+    assert dialog.estimated[0] == pytest.approx(audio_s / 1.5)
     assert dialog.estimate.text() != whole and dialog.job().transform_id == "speed=1.5"
     dialog.speed.setValue(1.0)
+    assert dialog.estimated[0] == pytest.approx(audio_s)
     assert dialog.estimate.text() == whole and dialog.job().transform is None
     dialog.chapters.item(0).setCheckState(Qt.CheckState.Unchecked)
     assert dialog.estimate.text() != whole  # fewer chapters, less time
@@ -84,6 +88,12 @@ def test_dialog_controls_are_named_and_the_estimate_is_shown(window, qtbot, tmp_
     choose(dialog, "MP3", tmp_path / "x")
     assert dialog.split.isChecked() and dialog.target.text().endswith(".mp3")
     dialog.reject()
+
+
+def test_a_short_estimate_shows_tenths_so_it_follows_the_speed():
+    assert duration_text(2.4) == "2.4 s" and duration_text(2.4 / 1.5) == "1.6 s"
+    assert duration_text(42.4) == "42 s" and duration_text(125) == "2 min 05 s"
+    assert duration_text(3 * 3600 + 7 * 60) == "3 h 07 min"
 
 
 def test_heading_without_text_is_not_an_export(window, qtbot):

@@ -76,6 +76,8 @@ def estimate_seconds(engine: Engine | None, texts: list[str], params: SynthesisP
 
 
 def duration_text(seconds: float) -> str:
+    if seconds < 9.95:  # tenths, so a short text's estimate visibly follows the speed
+        return f"{seconds:.1f} s"
     seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
@@ -169,6 +171,8 @@ class ExportDialog(QDialog):
         self.split.toggled.connect(self._update)
         self.chapters.itemChanged.connect(self._update)
         self.speed.valueChanged.connect(self._update)
+        #: (seconds of audio, seconds to make it here) as the estimate shows them
+        self.estimated: tuple[float, float | None] | None = None
         self._format_changed()
 
     @staticmethod
@@ -197,6 +201,7 @@ class ExportDialog(QDialog):
     def _update(self) -> None:
         include = self.included()
         self.start.setEnabled(bool(include))
+        self.estimated = None
         if not include:
             self.estimate.setText("Tick at least one chapter.")
             return
@@ -208,6 +213,7 @@ class ExportDialog(QDialog):
             return
         audio_s, work_s = estimate_seconds(self.engine, texts, self.params)
         audio_s /= self.speed.value()  # the time-stretch itself costs little next to the model
+        self.estimated = (audio_s, work_s)
         took = (f"about {duration_text(work_s)} on this computer" if work_s is not None
                 else "the time it takes is known once this model has spoken here")
         self.estimate.setText(f"About {duration_text(audio_s)} of audio; {took}.")
