@@ -23,6 +23,10 @@ class ShownDocument:
     outline: tuple[Chapter, ...]  # one per document chapter, offset = where its title is
     bodies: tuple[int, ...]  # where each chapter's text (after its title) starts in ``text``
     chapter_texts: tuple[str, ...]
+    # The document's metadata, for an export of it (an audiobook's tags and cover).
+    author: str | None = None
+    cover: bytes | None = None
+    cover_type: str | None = None
 
     def position_at(self, offset: int) -> ReadingPosition | None:
         """The reading position of the sentence starting at ``offset`` in the shown text (None
@@ -73,4 +77,4 @@ def lay_out(opened: OpenedDocument) -> ShownDocument:
     name = opened.source.rstrip("/").rsplit("/", 1)[-1] or opened.source
     return ShownDocument(opened.source, opened.title or name, opened.identity,
                          PARAGRAPH_BREAK.join(parts), tuple(outline), tuple(bodies),
-                         tuple(texts))
+                         tuple(texts), opened.author, opened.cover, opened.cover_type)
