@@ -4,6 +4,8 @@ while the window stays usable; Cancel, and the next run continuing. Read back wi
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QAbstractSpinBox, QWidget
@@ -12,6 +14,7 @@ from tests.probe import audio_stream, duration, needs_ffprobe, probe
 from voxdesk.gui.export_dialog import FORMATS, ExportDialog, duration_text
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.settings import Settings
+from voxdesk.testing.documents import make_epub
 
 pytestmark = [pytest.mark.gui, needs_ffprobe]
 
@@ -86,7 +89,12 @@ def test_dialog_controls_are_named_and_the_estimate_is_shown(window, qtbot, tmp_
         dialog.chapters.item(row).setCheckState(Qt.CheckState.Unchecked)
     assert not dialog.start.isEnabled()
     choose(dialog, "MP3", tmp_path / "x")
-    assert dialog.split.isChecked() and dialog.target.text().endswith(".mp3")
+    # Any format is one file unless asked for a file per chapter; an M4B is always one.
+    assert dialog.split.isEnabled() and not dialog.split.isChecked()
+    assert dialog.target.text().endswith(".mp3")
+    dialog.split.setChecked(True)
+    choose(dialog, "M4B audiobook", tmp_path / "x")
+    assert not dialog.split.isEnabled() and not dialog.split.isChecked()
     dialog.reject()
 
 
@@ -133,6 +141,63 @@ def test_m4b_of_two_of_three_chapters_in_the_background(window, qtbot, out_dir):
                                                               abs=0.05)
     assert float(chapters[1]["end_time"]) == pytest.approx(duration(info), abs=0.1)
     assert sorted(p.name for p in out_dir.iterdir()) == ["book.m4b"]
+
+
+def run_export(window, qtbot, dialog) -> None:
+    with qtbot.waitSignal(window.controller.exportEnded, timeout=60000) as ended:
+        qtbot.mouseClick(dialog.start, Qt.MouseButton.LeftButton)
+    assert ended.args == ["finished"]
+
+
+def test_mp3_of_the_whole_text_is_one_file_with_chapter_marks(window, qtbot, out_dir):
+    dialog = open_dialog(window, qtbot, BOOK)
+    out = out_dir / "book.mp3"
+    choose(dialog, "MP3", out)
+    run_export(window, qtbot, dialog)
+    assert sorted(p.name for p in out_dir.iterdir()) == ["book.mp3"]
+    info = probe(out)
+    assert audio_stream(info)["codec_name"] == "mp3"
+    chapters = info["chapters"]  # ID3 CHAP frames
+    assert [c["tags"]["title"] for c in chapters] == ["The Start", "The Middle", "The End"]
+    assert float(chapters[0]["start_time"]) == 0
+    for before, after in zip(chapters, chapters[1:]):
+        assert float(after["start_time"]) == pytest.approx(float(before["end_time"]), abs=0.01)
+    assert float(chapters[-1]["end_time"]) == pytest.approx(duration(info), abs=0.1)
+
+
+def test_opus_per_chapter_from_the_window(window, qtbot, out_dir):
+    dialog = open_dialog(window, qtbot, BOOK)
+    choose(dialog, "Opus", out_dir / "book.opus", skip=(0,))
+    dialog.split.setChecked(True)
+    run_export(window, qtbot, dialog)
+    files = sorted((out_dir / "book").iterdir())
+    assert [f.name for f in files] == ["01 - The Middle.opus", "02 - The End.opus"]
+    assert [audio_stream(probe(f))["codec_name"] for f in files] == ["opus", "opus"]
+
+
+def test_an_opened_epub_keeps_its_title_author_and_cover(window, qtbot, tmp_path, out_dir):
+    cover = tmp_path / "cover.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=green:s=48x64",
+                    "-frames:v", "1", str(cover)], check=True, timeout=60)
+    epub = make_epub(tmp_path / "lamp.epub", [("The Lamp", ["It was lit. It burned."]),
+                                              ("The Dark", ["It went out."])],
+                     title="A Book of Lamps", author="Ada Writer", cover=cover.read_bytes())
+    with qtbot.waitSignal(window.documentShown, timeout=30000):
+        window.open_path(epub)
+    qtbot.keyClick(window.editor, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: getattr(window, "export_dialog", None) is not None
+                    and window.export_dialog.isVisible(), timeout=5000)
+    dialog = window.export_dialog
+    assert dialog.target.text().endswith("A Book of Lamps.m4b")
+    out = out_dir / "lamps.m4b"
+    choose(dialog, "M4B audiobook", out)
+    run_export(window, qtbot, dialog)
+    info = probe(out)
+    tags = info["format"]["tags"]
+    assert tags["title"] == "A Book of Lamps" and tags["artist"] == "Ada Writer"
+    assert [c["tags"]["title"] for c in info["chapters"]] == ["The Lamp", "The Dark"]
+    pictures = [s for s in info["streams"] if s["disposition"]["attached_pic"]]
+    assert [(p["codec_name"], p["width"], p["height"]) for p in pictures] == [("png", 48, 64)]
 
 
 def test_cancel_leaves_no_file_and_the_next_run_continues(window, qtbot, out_dir):
