@@ -10,8 +10,10 @@ container (ADTS instead of MP4 for AAC). A codec that cannot take the model's sa
 
 from __future__ import annotations
 
+import base64
 import io
 import os
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -168,11 +170,22 @@ class Encoder:
             self._stream.layout = "mono"
             if not self.format.lossless:
                 self._stream.bit_rate = bitrate or self.format.bitrate
-            if tags:
-                self._container.metadata.update({k: v for k, v in tags.items() if v})
-            if chapters:
+            metadata = {k: v for k, v in (tags or {}).items() if v}
+            if chapters and muxer in ("flac", "ogg"):
+                # Written here: FFmpeg's FLAC muxer writes no chapters, and its Ogg muxer (5.x)
+                # rounds each start up to the next whole second.
+                metadata.update(vorbis_chapter_tags(chapters))
+            elif chapters:
                 self._set_chapters(chapters)
-            self._cover = self._add_cover(cover) if cover else None
+            self._cover = None
+            if cover and muxer == "ogg":  # Ogg has no picture stream: a tag, as Vorbis/Opus
+                picture = picture_block(cover)
+                if picture:
+                    metadata["METADATA_BLOCK_PICTURE"] = picture
+            elif cover:
+                self._cover = self._add_cover(cover)
+            if metadata:
+                self._container.metadata.update(metadata)
             codec_format = self._stream.codec_context.format
             self._resampler = av.AudioResampler(
                 format=codec_format.name if codec_format else "flt", layout="mono",
@@ -257,18 +270,55 @@ def chapter_entries(chapters: Sequence[ChapterMark]) -> list[dict[str, Any]]:
             for i, c in enumerate(chapters)]
 
 
-def attach_cover(container: av.container.OutputContainer, image: bytes
-                 ) -> tuple[av.Packet | None, str | None]:
-    """Add ``image`` (JPEG or PNG bytes) to ``container`` as its cover picture; returns the
-    packet to mux after the audio, or (None, why) when the container or image cannot take it."""
+def vorbis_chapter_tags(chapters: Sequence[ChapterMark]) -> dict[str, str]:
+    """Chapters as Vorbis comments (the CHAPTERnnn / CHAPTERnnnNAME convention, which FFmpeg,
+    foobar2000 and VLC read) for a FLAC or Ogg file."""
+    tags = {}
+    for n, chapter in enumerate(chapters, 1):
+        ms = round(chapter.start * 1000)
+        hours, rest = divmod(ms, 3_600_000)
+        minutes, rest = divmod(rest, 60_000)
+        tags[f"CHAPTER{n:03d}"] = f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+        tags[f"CHAPTER{n:03d}NAME"] = chapter.title
+    return tags
+
+
+def _image(image: bytes) -> tuple[str, int, int] | str:
+    """(codec, width, height) of JPEG/PNG bytes, or why it cannot be a cover."""
     try:
         with av.open(io.BytesIO(image)) as probe:
             video = probe.streams.video[0]
             codec, width, height = video.codec_context.name, video.width, video.height
     except (av.FFmpegError, IndexError, ValueError) as exc:
-        return None, f"the cover is not a readable image ({exc})"
+        return f"the cover is not a readable image ({exc})"
     if codec not in ("mjpeg", "png"):
-        return None, f"the cover is {codec}; only JPEG and PNG can be embedded"
+        return f"the cover is {codec}; only JPEG and PNG can be embedded"
+    return codec, width, height
+
+
+def picture_block(image: bytes) -> str | None:
+    """``image`` as the base64 FLAC picture block of a METADATA_BLOCK_PICTURE comment (the
+    cover of an Ogg Opus or Vorbis file), or None when it is not a JPEG or PNG."""
+    info = _image(image)
+    if isinstance(info, str):
+        return None
+    codec, width, height = info
+    mime = b"image/jpeg" if codec == "mjpeg" else b"image/png"
+    block = (struct.pack(">II", 3, len(mime)) + mime  # 3: the front cover
+             + struct.pack(">IIIIII", 0, width, height, 24, 0, len(image)) + image)
+    return base64.b64encode(block).decode("ascii")
+
+
+def attach_cover(container: av.container.OutputContainer, image: bytes
+                 ) -> tuple[av.Packet | None, str | None]:
+    """Add ``image`` (JPEG or PNG bytes) to ``container`` as its cover picture; returns the
+    packet to mux after the audio, or (None, why) when the container or image cannot take it."""
+    info = _image(image)
+    if isinstance(info, str):
+        return None, info
+    codec, width, height = info
+    if container.format.name in ("wav", "s16le", "adts"):  # no place for a picture
+        return None, f"{container.format.name} has no place for a cover"
     try:
         stream = container.add_mux_stream(codec, width=width, height=height)
     except ValueError as exc:

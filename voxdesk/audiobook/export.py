@@ -2,8 +2,9 @@
 
 Each chapter is synthesised and encoded (on the encoder thread, overlapping the model) into the
 work folder (voxdesk.audiobook.workdir); an interrupted export continues with the first chapter
-not finished. At the end the chapters are joined without re-encoding - their packets copied
-into one MP4 with chapter marks, tags and cover - or moved into the chapter folder, so the
+not finished. At the end the chapters are joined - for an M4B/M4A their AAC packets copied
+(no re-encoding) into one MP4, for any other format the lossless (FLAC) chapters encoded once
+into one file - with chapter marks, tags and cover, or moved into the chapter folder; the
 result appears under its final name only when it is complete.
 """
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
+import numpy as np
 
 from voxdesk.atomic import _fsync_dir
 from voxdesk.audio.encode import (
@@ -40,6 +42,8 @@ from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceRefer
 from voxdesk.engine.request import MAX_TEXT_CHARS
 from voxdesk.errors import ExportError, InvalidRequestError
 
+#: The full scale of the integer sample formats a lossless chapter decodes to.
+_FULL_SCALE = {"s16": 32768.0, "s16p": 32768.0, "s32": 2.0**31, "s32p": 2.0**31}
 #: Speech runs at about 14 characters a second: the estimate before any chapter is measured.
 CHARS_PER_SECOND = 14.0
 #: A chapter longer than one request may be is synthesised in parts of at most this many.
@@ -165,21 +169,17 @@ class AudiobookExport:
         self.engine, self.job, self.progress = engine, job, progress
         self.output = Path(job.output).expanduser().absolute()
         self.split = job.split
-        requested = job.fmt
-        if not self.split:  # one file with chapter marks: M4B, i.e. AAC in MP4
-            fmt = format_for_path(self.output, requested)
-            if fmt.name != "aac":
-                raise ExportError(f"One file with chapters is an M4B (AAC), not {fmt.name}.",
-                                  "Name it .m4b, or add --split chapters for one "
-                                  f"{fmt.name} file per chapter.")
-        self.format = format_for_path(self.output, requested)
+        self.format = format_for_path(self.output, job.fmt)
         if self.split:
             self.folder = self.output.with_suffix("") if self.output.suffix else self.output
             extension = self.format.extension if self.output.suffix.lower() in ("", ".m4b") \
                 else self.output.suffix.lower()
         else:
             self.folder = self.output.parent
-            extension = ".m4a"
+            # One file: AAC chapters are joined by copying their packets (an M4B/M4A); any
+            # other format is kept losslessly per chapter and encoded once at the end, so that
+            # its chapters follow each other without the codec's padding between them.
+            extension = ".m4a" if self.format.name == "aac" else ".flac"
         self.extension = extension
         self.chapters = chapters_of(job.book, job.include)
         check_writable(self.output if not self.split else self.output.parent / "probe")
@@ -266,7 +266,8 @@ class AudiobookExport:
         if self.split:
             options.update(tags=self._tags(index), cover=self.job.cover)
         partial = self.work.partial(index)
-        fmt = SPECS["aac"] if not self.split else self.format
+        fmt = self.format if self.split else SPECS[
+            "aac" if self.extension == ".m4a" else "flac"]
         encoder = Encoder(partial, fmt, rate, **options)  # type: ignore[arg-type]
         transform = self.job.transform(rate) if self.job.transform else None
         thread = EncodeThread(encoder.write, transform)
@@ -302,14 +303,15 @@ class AudiobookExport:
     # -- the end: one M4B, or the chapter files --------------------------------------------
 
     def _join(self, marks: list[ChapterMark]) -> tuple[Path, ...]:
-        """Copy the chapters' AAC packets, in order, into one MP4 with chapter marks at
-        where each chapter's audio really starts (no re-encoding: seconds for hours)."""
+        """The chapters, in order, as one file with chapter marks, tags and cover, written
+        beside the output and renamed to it when complete."""
         fd, temp_name = tempfile.mkstemp(dir=self.output.parent, prefix=f".{self.output.name}.",
                                          suffix=PARTIAL_SUFFIX)
         os.close(fd)
         temp = Path(temp_name)
         try:
-            real_marks = self._remux(temp, marks)
+            real_marks = self._remux(temp, marks) if self.format.name == "aac" \
+                else self._encode_whole(temp, marks)
             fsync_file(temp)
             umask = os.umask(0)
             os.umask(umask)
@@ -323,6 +325,14 @@ class AudiobookExport:
         return (self.output,)
 
     def _remux(self, temp: Path, marks: list[ChapterMark]) -> list[ChapterMark]:
+        """Copy the chapters' AAC packets, in order, into one MP4 (no re-encoding: seconds
+        for hours), with each chapter mark where that chapter's audio is heard.
+
+        Each chapter's AAC begins with the encoder's priming frame and ends in a frame padded
+        to the codec's frame size. Only the file's own start and end are trimmed (its edit
+        list); in between, a decoder plays every frame whole. So every packet but the book's
+        last is given a whole frame of time, and a chapter's mark is where its first real
+        sample lands: after the previous chapter's padding and its own priming frame."""
         with open(temp, "wb") as sink, av.open(sink, "w", format="mp4",
                                                options={"brand": "M4B "}) as out:
             out.metadata.update(self._tags(None))
@@ -332,12 +342,14 @@ class AudiobookExport:
             finally:
                 first.close()
             cover = attach_cover(out, self.job.cover)[0] if self.job.cover else None
-            end = 0  # where the previous chapter's last packet ends
+            end = 0  # where the previous chapter's last frame ends
             starts = []
+            last = len(marks) - 1
             for index in range(len(marks)):
                 with av.open(os.fspath(self.work.audio(index))) as chapter:
                     source = chapter.streams.audio[0]
                     seconds = float(source.time_base or 0) or 1 / self.engine.sample_rate
+                    frame = source.codec_context.frame_size or 1024
                     shift = None
                     for packet in chapter.demux(source):
                         if packet.dts is None:  # the demuxer's flush marker
@@ -348,6 +360,8 @@ class AudiobookExport:
                         packet.pts = (packet.pts if packet.pts is not None else packet.dts
                                       ) + shift
                         packet.dts += shift
+                        if index < last:  # decoded whole: its padding is heard, count it
+                            packet.duration = frame
                         end = max(end, packet.pts + (packet.duration or 0))
                         packet.stream = stream
                         out.mux(packet)
@@ -359,6 +373,26 @@ class AudiobookExport:
             if cover is not None:
                 out.mux(cover)
         return real
+
+    def _encode_whole(self, temp: Path, marks: list[ChapterMark]) -> list[ChapterMark]:
+        """Decode the lossless chapters one after another into one encoder of the output's
+        format (MP3, Opus, FLAC, WAV), whose chapter marks fall on the chapters' first
+        samples: the codec's own delay is in the file's header (LAME tag, Opus pre-skip)."""
+        rate = self.engine.sample_rate
+        encoder = Encoder(temp, self.format, rate, bitrate=self.job.bitrate,
+                          tags=self._tags(None), chapters=marks, cover=self.job.cover)
+        try:
+            for index in range(len(marks)):
+                with av.open(os.fspath(self.work.audio(index))) as chapter:
+                    source = chapter.streams.audio[0]
+                    for decoded in chapter.decode(source):
+                        encoder.write(decoded.to_ndarray().reshape(-1).astype(np.float32)
+                                      / _FULL_SCALE.get(decoded.format.name, 1.0))
+            encoder.close()
+        except BaseException:
+            encoder.abort()
+            raise
+        return marks
 
     def _split(self, marks: list[ChapterMark]) -> tuple[Path, ...]:
         """Move the finished chapter files into the chapter folder, numbered in order."""
@@ -383,7 +417,9 @@ class AudiobookExport:
         per_char = seconds_done / chars_done if chars_done else 1 / CHARS_PER_SECOND
         chars_left = sum(len(t) for (_, t), n in zip(self.chapters, lengths) if not n)
         bps = _bytes_per_second(self.format, self.job.bitrate, rate)
-        needed = chars_left * per_char * bps
+        work_bps = bps if self.split or self.format.name == "aac" else \
+            _bytes_per_second(SPECS["flac"], None, rate)
+        needed = chars_left * per_char * work_bps
         if not self.split:
             needed += (seconds_done + chars_left * per_char) * bps
         return needed

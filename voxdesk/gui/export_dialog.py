@@ -1,4 +1,4 @@
-"""File > Export…: the format (one file, an M4B audiobook, or one file per chapter), the
+"""File > Export…: the format (one file with chapter marks, or one file per chapter), the
 chapters to include, the target file and an estimate of how long it will take here (from the
 engine's measured speed). The export itself runs on the controller's "export" lane
 (:meth:`SpeechController.export_book`), its progress and time left in the status bar."""
@@ -29,9 +29,11 @@ from PySide6.QtWidgets import (
 from voxdesk.audio.tempo import SPEED_MAX, SPEED_MIN, SPEED_STEP, TimeStretch
 from voxdesk.audiobook.book import Book, BookChapter
 from voxdesk.audiobook.export import AudiobookJob, ExportProgress, chapters_of
+from voxdesk.documents import PARAGRAPH_BREAK
 from voxdesk.engine import Engine, SynthesisParams, split_text
 from voxdesk.errors import VoxDeskError
 from voxdesk.gui.reading import Chapter
+from voxdesk.gui.shown_document import ShownDocument
 
 #: (label, extension) of each choice; the M4B is the one-file audiobook with chapter marks.
 FORMATS: tuple[tuple[str, str], ...] = (
@@ -58,6 +60,19 @@ def book_from_window(text: str, outline: tuple[Chapter, ...], title: str = "Text
     return Book("window", title, None, None, None, None, tuple(chapters), "")
 
 
+def book_to_export(text: str, outline: tuple[Chapter, ...], title: str,
+                   shown: ShownDocument | None) -> Book:
+    """What File > Export… makes a book of: the opened document itself while the window shows
+    it unedited (its chapters, title, author and cover), else the window's text."""
+    if shown is None or shown.text != text:
+        return book_from_window(text, outline, title)
+    chapters = tuple(BookChapter(entry.title, tuple(p for p in body.split(PARAGRAPH_BREAK)
+                                                    if p.strip()), entry.level)
+                     for entry, body in zip(shown.outline, shown.chapter_texts))
+    return Book(shown.source, shown.title, shown.author, None, shown.cover, shown.cover_type,
+                chapters, shown.identity)
+
+
 def estimate_seconds(engine: Engine | None, texts: list[str], params: SynthesisParams
                      ) -> tuple[float, float | None]:
     """(seconds of audio, seconds it takes to make here): audio from the text's weight at the
@@ -76,6 +91,8 @@ def estimate_seconds(engine: Engine | None, texts: list[str], params: SynthesisP
 
 
 def duration_text(seconds: float) -> str:
+    if seconds < 9.95:  # tenths, so a short text's estimate visibly follows the speed
+        return f"{seconds:.1f} s"
     seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
@@ -169,6 +186,8 @@ class ExportDialog(QDialog):
         self.split.toggled.connect(self._update)
         self.chapters.itemChanged.connect(self._update)
         self.speed.valueChanged.connect(self._update)
+        #: (seconds of audio, seconds to make it here) as the estimate shows them
+        self.estimated: tuple[float, float | None] | None = None
         self._format_changed()
 
     @staticmethod
@@ -179,13 +198,12 @@ class ExportDialog(QDialog):
 
     def _format_changed(self) -> None:
         extension = self.format.currentData()
-        # One file with chapter marks is AAC in MP4 (M4B, M4A); the other formats are
-        # written one file per chapter.
+        # Every format is one file with chapter marks where its container has them (M4B/M4A,
+        # MP3's ID3 chapters, Opus and FLAC comments), or one file per chapter; an M4B is
+        # the one-file audiobook by definition.
         if extension == ".m4b":
             self.split.setChecked(False)
-        elif extension != ".m4a":
-            self.split.setChecked(True)
-        self.split.setEnabled(extension == ".m4a")
+        self.split.setEnabled(extension != ".m4b")
         self.target.setText(str(Path(self.target.text()).with_suffix(extension)))
         self._update()
 
@@ -197,6 +215,7 @@ class ExportDialog(QDialog):
     def _update(self) -> None:
         include = self.included()
         self.start.setEnabled(bool(include))
+        self.estimated = None
         if not include:
             self.estimate.setText("Tick at least one chapter.")
             return
@@ -208,6 +227,7 @@ class ExportDialog(QDialog):
             return
         audio_s, work_s = estimate_seconds(self.engine, texts, self.params)
         audio_s /= self.speed.value()  # the time-stretch itself costs little next to the model
+        self.estimated = (audio_s, work_s)
         took = (f"about {duration_text(work_s)} on this computer" if work_s is not None
                 else "the time it takes is known once this model has spoken here")
         self.estimate.setText(f"About {duration_text(audio_s)} of audio; {took}.")
@@ -223,7 +243,7 @@ class ExportDialog(QDialog):
         extension = self.format.currentData()
         output = Path(self.target.text()).expanduser().with_suffix(extension)
         job = AudiobookJob(self.book, output, split=self.split.isChecked(),
-                           params=self.params, include=self.included())
+                           params=self.params, include=self.included(), cover=self.book.cover)
         speed = round(self.speed.value(), 2)
         if speed != 1.0:
             job.transform = lambda rate: TimeStretch(rate, speed)

@@ -307,7 +307,7 @@ class MainWindow(DocumentsMixin):
     def export(self) -> None:
         """File > Export…: the dialog (format, chapters, target, estimate); it starts the
         export in the background when accepted."""
-        from voxdesk.gui.export_dialog import ExportDialog, book_from_window
+        from voxdesk.gui.export_dialog import ExportDialog, book_to_export
 
         title = self.windowTitle().rsplit(" – VoxDesk", 1)[0]
         title = Path(title).stem if title and title != "VoxDesk" else "Speech"
@@ -315,7 +315,7 @@ class MainWindow(DocumentsMixin):
         if not text.strip():
             self.controller.failed.emit("There is no text to export.", "Type or open a text.")
             return
-        book = book_from_window(text, self.controller.outline, title)
+        book = book_to_export(text, self.controller.outline, title, self.controller.document)
         folder = self.settings.window.last_folder or str(Path.home())
         dialog = ExportDialog(book, self.controller.engine, self.controller.params, folder,
                               self, speed=self.controller.speed)

@@ -25,6 +25,10 @@ class ShownDocument:
     chapter_texts: tuple[str, ...]
     # False while only the first chapters are laid out (the rest follow, appended to ``text``)
     complete: bool = True
+    # The document's metadata, for an export of it (an audiobook's tags and cover).
+    author: str | None = None
+    cover: bytes | None = None
+    cover_type: str | None = None
 
     def position_at(self, offset: int) -> ReadingPosition | None:
         """The reading position of the sentence starting at ``offset`` in the shown text (None
@@ -85,7 +89,8 @@ def lay_out(opened: OpenedDocument, upto: int | None = None) -> ShownDocument:
     name = opened.source.rstrip("/").rsplit("/", 1)[-1] or opened.source
     return ShownDocument(opened.source, opened.title or name, opened.identity,
                          PARAGRAPH_BREAK.join(parts), tuple(outline), tuple(bodies),
-                         tuple(texts), complete=last == opened.chapter_count)
+                         tuple(texts), complete=last == opened.chapter_count,
+                         author=opened.author, cover=opened.cover, cover_type=opened.cover_type)
 
 
 def first_chapters(opened: OpenedDocument, wanted: int = 1) -> ShownDocument:
