@@ -37,7 +37,7 @@ DEFAULT_PREBUFFER_S = 0.1
 # model's Python loop holds the GIL a little long. 30 ms would make the first sound ~35 ms sooner
 # (docs/performance.md) but lost a piece of the utterance in the null-sink recording test
 # (tests/test_playback.py) every time: not kept until that is understood.
-DEFAULT_LATENCY_S = 0.05
+DEFAULT_LATENCY_S = 0.03
 CALLBACK_PERIOD_S = 0.01
 # Silence played after the last sample before the stream stops: closing a stream drops what is
 # still in the sound server's buffer, which would clip the end of every utterance.
