@@ -309,6 +309,8 @@ class MainWindow(DocumentsMixin):
         export in the background when accepted."""
         from voxdesk.gui.export_dialog import ExportDialog, book_to_export
 
+        if self._export_waits_for_the_rest():
+            return
         title = self.windowTitle().rsplit(" – VoxDesk", 1)[0]
         title = Path(title).stem if title and title != "VoxDesk" else "Speech"
         text = self.editor.toPlainText()

@@ -32,6 +32,7 @@ TEXT_FILTER = ("Documents (*.txt *.md *.markdown *.text *.pdf *.epub *.docx *.od
 
 
 class DocumentsMixin(QMainWindow):
+    _export_when_complete = False  # Export… asked for while the rest of a book was on its way
     # What the window provides (see MainWindow).
     if TYPE_CHECKING:
         settings: Settings
@@ -45,6 +46,7 @@ class DocumentsMixin(QMainWindow):
         _read_when_opened: bool
 
         def play(self) -> bool: ...
+        def export(self) -> None: ...
         def _move_cursor(self, offset: int) -> None: ...
 
     def open_dialog(self) -> None:
@@ -149,6 +151,19 @@ class DocumentsMixin(QMainWindow):
         self.editor.append_unedited(whole.text[len(shown.text):])
         self._show_chapter_count(whole)
         self.documentShown.emit(whole)
+        if self._export_when_complete:
+            self._export_when_complete = False
+            self.export()
+
+    def _export_waits_for_the_rest(self) -> bool:
+        """A big book is shown from its first chapters: Export… exports the whole of it, so it
+        opens once the rest is there (True: it will)."""
+        shown = self.controller.document
+        if shown is None or shown.complete:
+            return False
+        self._export_when_complete = True
+        self.statusBar().showMessage("Export… opens once the rest of the document is read.")
+        return True
 
     def _show_chapter_count(self, shown: ShownDocument) -> None:
         count = f"{len(shown.outline)} chapter{'s' if len(shown.outline) != 1 else ''}"
