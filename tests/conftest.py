@@ -73,6 +73,24 @@ def wait_for():
 
 
 @pytest.fixture
+def model_inputs(engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every target_text the real model call receives (after the load's background warm-up
+    and the house voice's own sentence, which are not the user's)."""
+    assert engine.wait_until_warm(300)
+    engine.default_voice_seed()  # the house voice's own sentence, made on first use
+    seen: list[str] = []
+    tts = engine._model.tts
+    generate = tts._generate_with_prompt_cache
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["target_text"])
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(tts, "_generate_with_prompt_cache", spy)
+    return seen
+
+
+@pytest.fixture
 def slow_engine(engine, monkeypatch: pytest.MonkeyPatch):
     """The tiny model made ~1.5x slower than real time at 10 timesteps, in proportion to the
     timesteps, like a big model on a CPU (sleeping, so the CPU stays free for the player).

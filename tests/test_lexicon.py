@@ -12,24 +12,6 @@ from voxdesk.lexicon import Lexicon, LexiconEntry, LexiconError, LexiconStore
 FAST = SynthesisParams(max_len=4, seed=3)
 
 
-@pytest.fixture
-def model_inputs(engine, monkeypatch):
-    """Every target_text the real model call receives (after the load's background warm-up,
-    whose own generation is not one of them)."""
-    assert engine.wait_until_warm(300)
-    engine.default_voice_seed()  # the house voice's own sentence, made on first use, is not one
-    seen: list[str] = []
-    tts = engine._model.tts
-    generate = tts._generate_with_prompt_cache
-
-    def spy(*args, **kwargs):
-        seen.append(kwargs["target_text"])
-        return generate(*args, **kwargs)
-
-    monkeypatch.setattr(tts, "_generate_with_prompt_cache", spy)
-    return seen
-
-
 def test_whole_words_and_case_rules():
     ignore = LexiconEntry("GIF", "jif")
     assert ignore.apply("A gif, a GIF, GIFs and a gift.") == "A jif, a jif, GIFs and a gift."

@@ -18,23 +18,6 @@ pytestmark = pytest.mark.gui
 ALT = Qt.KeyboardModifier.AltModifier
 
 
-@pytest.fixture
-def model_inputs(warm_engine, data_dir, monkeypatch):
-    """Every target_text the real model call receives."""
-    assert warm_engine.wait_until_warm(300)
-    warm_engine.default_voice_seed()  # the house voice's own sentence, made on first use, is not one
-    seen: list[str] = []
-    tts = warm_engine._model.tts
-    generate = tts._generate_with_prompt_cache
-
-    def spy(*args, **kwargs):
-        seen.append(kwargs["target_text"])
-        return generate(*args, **kwargs)
-
-    monkeypatch.setattr(tts, "_generate_with_prompt_cache", spy)
-    return seen
-
-
 def test_lexicon_editor_refuses_bad_regex_saves_entries_and_hears_them(
         qtbot, warm_engine, data_dir, model_inputs, sink_recorder):
     window = MainWindow(Settings(params=SynthesisParams(max_len=4, seed=3)), engine=warm_engine)
