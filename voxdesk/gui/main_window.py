@@ -175,7 +175,7 @@ class MainWindow(DocumentsMixin):
         c.outlineChanged.connect(self.outline_panel.set_outline)
         c.documentOpened.connect(self._show_document)
         c.documentExtended.connect(self._extend_document)
-        c.documentFailed.connect(lambda *_: self.statusBar().clearMessage())
+        c.documentFailed.connect(lambda *_: self._document_failed())
         self.resume_bar.continueChosen.connect(self._continue_from)
         self.resume_bar.startOverChosen.connect(self._start_over)
         c.paramsChanged.connect(self.params_panel.set_params)

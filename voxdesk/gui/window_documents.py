@@ -80,6 +80,7 @@ class DocumentsMixin(QMainWindow):
         self.controller.open_document_in_background(text if is_url else Path(text).resolve())
 
     def _show_document(self, shown: ShownDocument) -> None:
+        self._export_when_complete = False  # a waiting Export… was for the document before
         self.editor.setPlainText(shown.text)
         self.controller.set_document_text(shown.text)
         if not shown.source.lower().startswith(("http://", "https://")):
@@ -154,6 +155,10 @@ class DocumentsMixin(QMainWindow):
         if self._export_when_complete:
             self._export_when_complete = False
             self.export()
+
+    def _document_failed(self) -> None:
+        self._export_when_complete = False
+        self.statusBar().clearMessage()
 
     def _export_waits_for_the_rest(self) -> bool:
         """A big book is shown from its first chapters: Export… exports the whole of it, so it
