@@ -33,10 +33,11 @@ from voxdesk.audio.tempo import SPEED_DEFAULT, validate_speed
 from voxdesk.errors import AudioDeviceError
 
 DEFAULT_PREBUFFER_S = 0.1
-# Device buffer: 50 ms in 10 ms callbacks. PortAudio's "low" (~8 ms) underruns whenever the
-# model's Python loop holds the GIL a little long. 30 ms would make the first sound ~35 ms sooner
-# (docs/performance.md) but lost a piece of the utterance in the null-sink recording test
-# (tests/test_playback.py) every time: not kept until that is understood.
+# Device buffer: 30 ms in 10 ms callbacks, part of every first sound (heard ~45 ms after the
+# chunk, against ~80 ms with 50 ms: docs/performance.md). PortAudio's "low" (~8 ms) underruns
+# whenever the model's Python loop holds the GIL a little long; 20 ms and less gave device
+# underflows under load. (30 ms once seemed to lose the end of an utterance: that was the stream
+# stopping before the sound server had played it, mended by the drain below.)
 DEFAULT_LATENCY_S = 0.03
 CALLBACK_PERIOD_S = 0.01
 # Silence played after the last sample before the stream stops: closing a stream drops what is
@@ -123,8 +124,7 @@ class Player:
         self._frames_written = 0
         self._frames_played = 0
         self._input_ended = False
-        self._tail_frames_left = int(sample_rate * TAIL_SILENCE_S)
-        self._tail_longest_frames = int(sample_rate * TAIL_LONGEST_S)
+        self._tail_frames = 0  # silence rendered after the last sample
         self._last_sample_heard_at: float | None = None  # on the stream's clock
         self._marks: list[tuple[int, object]] = []
         self._output_delay_s = 0.0
@@ -328,11 +328,11 @@ class Player:
             if self._last_sample_heard_at is None and time_info.outputBufferDacTime > 0:
                 self._last_sample_heard_at = (time_info.outputBufferDacTime
                                               + written / self.sample_rate)
-            self._tail_frames_left -= frames - written
-            self._tail_longest_frames -= frames - written
+            self._tail_frames += frames - written
             heard = (self._last_sample_heard_at is None
                      or time_info.currentTime >= self._last_sample_heard_at + TAIL_MARGIN_S)
-            if self._tail_frames_left <= 0 and (heard or self._tail_longest_frames <= 0):
+            tail_s = self._tail_frames / self.sample_rate
+            if tail_s >= TAIL_SILENCE_S and (heard or tail_s >= TAIL_LONGEST_S):
                 self.state = PlayerState.FINISHED
                 raise self._sd.CallbackStop
 
