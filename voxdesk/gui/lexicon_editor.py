@@ -197,6 +197,14 @@ class LexiconEditor(QDialog):
                             language=value if scope == "language" else None,
                             voice=value if scope == "voice" else None)
 
+    def _form_entry(self) -> LexiconEntry | None:
+        """The form's entry, or None after showing what is wrong with it."""
+        try:
+            return self.entry()
+        except LexiconError as exc:
+            self._show_error(exc)
+            return None
+
     def _show_error(self, exc: LexiconError) -> None:
         self.error.setText(f"{exc.message} {exc.hint or ''}".strip())
         self.error.setAccessibleDescription(self.error.text())
@@ -239,10 +247,8 @@ class LexiconEditor(QDialog):
         row = self.selected_row()
         if row < 0:
             return False
-        try:
-            entry = self.entry()
-        except LexiconError as exc:
-            self._show_error(exc)
+        entry = self._form_entry()
+        if entry is None:
             return False
         entries = list(self.entries)
         entries[row] = entry
@@ -259,10 +265,8 @@ class LexiconEditor(QDialog):
         """Speak the sample (or the word) with the form's entry applied."""
         if self._hear is None:
             return False
-        try:
-            entry = self.entry()
-        except LexiconError as exc:
-            self._show_error(exc)
+        entry = self._form_entry()
+        if entry is None:
             return False
         self._clear_error()
         sample = self.sample.text().strip() or self.pattern.text().strip()
