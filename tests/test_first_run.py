@@ -44,8 +44,8 @@ def window(qtbot, isolated):
     w = MainWindow(settings)
     qtbot.addWidget(w)
     w.params_panel.set_max_steps(3)  # the tiny model speaks max_len steps per sentence
-    w.show()
-    qtbot.waitExposed(w)
+    with qtbot.waitExposed(w):
+        w.show()
     yield w
     if w.first_run is not None:
         w.first_run.close()

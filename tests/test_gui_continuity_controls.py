@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
+from window_helpers import show_active
 
 from voxdesk.engine import SynthesisParams
 from voxdesk.gui.main_window import MainWindow
@@ -40,9 +41,7 @@ def test_continuity_and_pauses_from_the_keyboard_reach_the_controller_and_are_ke
         qtbot, warm_engine, data_dir):
     window = MainWindow(Settings(), engine=warm_engine)
     qtbot.addWidget(window)
-    window.show()
-    window.activateWindow()
-    qtbot.waitActive(window)
+    show_active(qtbot, window)
     window.advanced.set_expanded(True)
     panel = window.params_panel
     qtbot.waitUntil(lambda: panel.continuity.isVisible() and window.isActiveWindow())

@@ -26,8 +26,8 @@ def test_lexicon_editor_refuses_bad_regex_saves_entries_and_hears_them(
     settings = SettingsDialog(window.settings.output_device, window,
                               hear=window.controller.hear)
     qtbot.addWidget(settings)
-    settings.show()
-    qtbot.waitExposed(settings)
+    with qtbot.waitExposed(settings):
+        settings.show()
     assert settings.lexicon_button.accessibleName() == "Pronunciation lexicon"
     settings.activateWindow()
     qtbot.waitUntil(settings.isActiveWindow, timeout=3000)
@@ -35,7 +35,6 @@ def test_lexicon_editor_refuses_bad_regex_saves_entries_and_hears_them(
     qtbot.waitUntil(lambda: settings.lexicon_editor is not None
                     and settings.lexicon_editor.isVisible(), timeout=3000)
     editor = settings.lexicon_editor
-    qtbot.waitExposed(editor)
     editor.activateWindow()
     qtbot.waitUntil(editor.isActiveWindow, timeout=3000)
     for widget in (editor.table, editor.pattern, editor.replacement, editor.kind,

@@ -1,9 +1,11 @@
-"""Crash safety: a process saving profiles non-stop is killed (SIGKILL) at varied moments; the
-store must always load, and every profile must be the old or the new version, intact."""
+"""Crash safety: a process saving profiles non-stop is killed (SIGKILL) at varied moments, and
+at the most dangerous one (a write complete on disk but not yet renamed into place); the store
+must always load, and every profile must be the old or the new version, intact."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import signal
@@ -19,7 +21,11 @@ import soundfile
 
 from voxdesk.voices import VoiceStore
 
-ITERATIONS = 14
+ITERATIONS = 10  # kills at varied moments
+# Kills forced inside a write, one for each rename of the child's first loop: profile.json,
+# another profile.json, a new folder, store.json, a move to the trash and back, a duplicate, the
+# export.
+STALLED_RENAMES = range(1, 9)
 
 # Every kind of write the store does, in a loop: rewrite profile.json (update, rename, default),
 # create folders (add, duplicate), move folders (remove to trash, restore) and export a file.
@@ -29,6 +35,21 @@ from pathlib import Path
 from voxdesk.voices import VoiceStore
 
 root, clip, export, start = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+stall_at = int(sys.argv[5])
+if stall_at:
+    # Fault injection: the stall_at-th rename (the step that makes a finished write visible)
+    # waits to be killed, so that kill surely lands inside a write however fast the disk is.
+    import os, time
+    renames = [0]
+    def stalling(rename):
+        def call(*args, **kwargs):
+            renames[0] += 1
+            if renames[0] == stall_at:
+                print("inside a write", flush=True)
+                time.sleep(3600)
+            return rename(*args, **kwargs)
+        return call
+    os.rename, os.replace = stalling(os.rename), stalling(os.replace)
 store = VoiceStore(root)
 print("ready", flush=True)
 i = start
@@ -93,17 +114,25 @@ def test_sigkill_while_saving_never_breaks_a_profile(tmp_path):
     export = tmp_path / "anna.voxvoice"
 
     rng = np.random.default_rng(1)
-    # Varied timings: from right after start-up to well into the loop, jittered.
+    # Varied timings: from right after start-up to well into the loop, jittered; then kills
+    # forced inside writes of every kind (profile.json, a new folder, a move, the export).
     delays = np.linspace(0.0, 0.6, ITERATIONS) + rng.uniform(0, 0.05, ITERATIONS)
+    kills = [(float(delay), 0) for delay in delays] + [(0.0, n) for n in STALLED_RENAMES]
     completed, interrupted, start = 0, 0, 0
-    for delay in delays:
+    for delay, stall_at in kills:
         leftovers = interrupted_writes(root)
         child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(root), str(clip), str(export), str(start)],
+            [sys.executable, "-c", CHILD, str(root), str(clip), str(export), str(start),
+             str(stall_at)],
             stdout=subprocess.PIPE, text=True)
         try:
             assert child.stdout.readline().strip() == "ready"
-            time.sleep(delay)
+            if stall_at:
+                lines = iter(child.stdout.readline, "")
+                output = list(itertools.takewhile(lambda line: line != "inside a write\n", lines))
+                completed += len(output)
+            else:
+                time.sleep(delay)
             os.kill(child.pid, signal.SIGKILL)
             output = child.communicate(timeout=30)[0].split()
         finally:
@@ -124,8 +153,9 @@ def test_sigkill_while_saving_never_breaks_a_profile(tmp_path):
         store.update("Anna", transcript="version after crash")
         check_intact(store)
     assert completed > 0, "the children never got through a loop: nothing was tested"
-    # Saving is most of what the children do, so most kills land inside a write; the leftovers
-    # prove some did (not all: a kill between two writes leaves none).
+    # The leftovers prove kills landed inside writes (a kill between two writes, or in a folder
+    # move, leaves none; a kill after a temp file or a staging folder is written and before its
+    # rename does).
     assert interrupted > 0, "no kill interrupted a write: nothing was tested"
-    print(f"{completed} loops completed, {interrupted} of {ITERATIONS} kills left a write "
+    print(f"{completed} loops completed, {interrupted} of {len(kills)} kills left a write "
           "half-done")

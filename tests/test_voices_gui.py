@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QWidget,
 )
+from window_helpers import show_active
 
 from voxdesk.engine import SynthesisParams
 from voxdesk.gui.main_window import MainWindow
@@ -54,9 +55,7 @@ def previews() -> list:
 def dialog(qtbot, store, previews) -> VoiceProfilesDialog:
     d = VoiceProfilesDialog(store, previews.append)
     qtbot.addWidget(d)
-    d.show()
-    d.activateWindow()  # mnemonics and shortcuts need the active window
-    qtbot.waitActive(d)
+    show_active(qtbot, d)  # mnemonics and shortcuts need the active window
     return d
 
 
@@ -268,8 +267,8 @@ def test_damaged_profiles_are_reported_readably_on_a_dark_theme(qtbot, store, cl
     try:
         d = VoiceProfilesDialog(store, lambda _: None)
         qtbot.addWidget(d)
-        d.show()
-        qtbot.waitExposed(d)
+        with qtbot.waitExposed(d):
+            d.show()
         assert d.names() == ["Anna"] and d.problems_label.isVisible()
         assert "broken-1234" in d.problems_label.text()
         # No colour is fixed anywhere: everything follows the theme...

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QWidget
+
 from voxdesk.gui.main_window import MainWindow
 from voxdesk.settings import Settings
 
@@ -18,18 +20,25 @@ def open_window(qtbot, engine=None, settings: Settings | None = None, store=None
         window.params_panel.set_max_steps(max_steps)
     if seed is not None:
         window.params_panel.seed.setValue(seed)
-    window.show()
-    window.activateWindow()
-    qtbot.waitActive(window)
+    show_active(qtbot, window)
     window.editor.setFocus()
     return window
 
 
-def activate(qtbot, window: MainWindow) -> None:
+def show_active(qtbot, widget: QWidget) -> None:
+    """Show ``widget`` and wait until it is on screen and the active window. (pytest-qt's
+    waitExposed and waitActive only wait as context managers; called plainly they return at
+    once, and a key pressed then may reach no window.)"""
+    with qtbot.waitExposed(widget, timeout=10000):
+        widget.show()
+    activate(qtbot, widget)
+
+
+def activate(qtbot, window: QWidget) -> None:
     """Window shortcuts need the active window (without a window manager, showing another
     window or a tooltip may leave none active)."""
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    qtbot.waitUntil(window.isActiveWindow, timeout=10000)
 
 
 def highlighted(window: MainWindow) -> str:
