@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from voxdesk.engine.attention import attend_to_filled_cache, attend_to_whole_cache
+
 log = logging.getLogger(__name__)
 
 COMPILE_MODES = ("auto", "on", "off")
@@ -114,11 +116,13 @@ def warm_up(tts: Any, device: str, mode: str,
     started = time.monotonic()
     originals: Originals | None = None
     if should_compile(mode, device):
+        attend_to_whole_cache(tts)  # a captured step needs voxcpm's fixed shapes
         try:
             originals = compile_step_modules(tts, device)
         except Exception as exc:  # noqa: BLE001 - any failure: speak uncompiled
             result.compile_error = f"{type(exc).__name__}: {exc}"
             log.warning("Compiling the model failed; it runs uncompiled: %s", exc)
+            attend_to_filled_cache(tts)
     try:
         result.warm_up_steps_s = generate()
         result.compiled = originals is not None
@@ -127,6 +131,7 @@ def warm_up(tts: Any, device: str, mode: str,
             log.warning("The warm-up generation failed: %s", exc)
         else:  # compilation errors surface on the first call: undo it and warm up again
             restore(originals)
+            attend_to_filled_cache(tts)
             result.compile_error = f"{type(exc).__name__}: {exc}"
             log.warning("The compiled model failed its warm-up; it runs uncompiled: %s", exc)
             try:

@@ -22,7 +22,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from voxdesk.engine.acceleration import WARM_UP_STEPS, WARM_UP_TEXT, Acceleration, warm_up
+from voxdesk.engine.acceleration import (
+    WARM_UP_STEPS,
+    WARM_UP_TEXT,
+    Acceleration,
+    should_compile,
+    warm_up,
+)
+from voxdesk.engine.attention import attend_to_filled_cache
 from voxdesk.engine.continuity import (
     ANCHOR_MAX_SECONDS,
     PREVIOUS_MAX_SECONDS,
@@ -265,6 +272,8 @@ class Engine:
         # voxcpm's own load_denoiser would fetch the denoiser from ModelScope behind our back;
         # VoxDesk loads the copy `voxdesk models download denoiser` put in its model folder.
         engine = cls(load_model(model or DEFAULT_MODEL, device, False, allow_download, dtype))
+        if not should_compile(compile, engine.info.device):  # (warm_up undoes it to compile)
+            attend_to_filled_cache(engine._model.tts)
         if denoiser:
             engine._denoiser()
         if remember_speed:
