@@ -39,7 +39,7 @@ from voxdesk.audio.pipeline import EncodeThread, SampleTransform
 from voxdesk.audiobook.book import BookLike
 from voxdesk.audiobook.workdir import WorkFolder, fsync_file
 from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceReference
-from voxdesk.engine.request import MAX_TEXT_CHARS
+from voxdesk.engine.request import MAX_TEXT_CHARS, TextRewriter
 from voxdesk.errors import ExportError, InvalidRequestError
 
 #: The full scale of the integer sample formats a lossless chapter decodes to.
@@ -78,6 +78,8 @@ class AudiobookJob:
     split: bool = False
     voice: VoiceReference | None = None
     params: SynthesisParams = field(default_factory=SynthesisParams)
+    #: The user's pronunciation lexicon (voxdesk.lexicon) for this voice and language.
+    lexicon: TextRewriter | None = None
     title: str | None = None
     author: str | None = None
     cover: bytes | None = None
@@ -192,7 +194,8 @@ class AudiobookExport:
         texts = hashlib.sha256(json.dumps(self.chapters).encode()).hexdigest()
         settings = [self.engine.info.model_id, self.engine.sample_rate, self.format.name,
                     job.bitrate, self.split, self.extension, _voice_key(job.voice),
-                    repr(job.params), job.transform_id,
+                    repr(job.params), repr(job.lexicon) if job.lexicon else "",
+                    job.transform_id,
                     job.book_title, job.book_author, len(self.chapters)]
         if self.split:  # tags and cover are written into each chapter's file
             settings.append(hashlib.sha256(job.cover or b"").hexdigest())
@@ -274,7 +277,8 @@ class AudiobookExport:
         offset = 0
         try:
             for part in _parts(text):
-                request = SynthesisRequest(part, self.job.voice, self.job.params).validate()
+                request = SynthesisRequest(part, self.job.voice, self.job.params,
+                                           self.job.lexicon).validate()
                 stream = self.engine.synthesize(request)
                 last = -1
                 for chunk in stream:

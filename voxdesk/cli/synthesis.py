@@ -193,10 +193,18 @@ def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest],
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from voxdesk.cli.audiobook import is_audiobook, run_audiobook
+    from voxdesk.cli.audiobook import (
+        is_audiobook,
+        names_a_file,
+        note_missing_chapter_marks,
+        run_audiobook,
+    )
 
+    if args.file is None and names_a_file(args.text):  # `voxdesk export book.epub -o ...`
+        args.file, args.text = args.text, None
     if is_audiobook(args):
         return run_audiobook(args)
+    note_missing_chapter_marks(args)  # a book to raw PCM or float WAV
     speed = speed_from_args(args)
     bitrate = args.bitrate * 1000 if args.bitrate else None
     encoding_for(args.output, args.format)  # bad format or folder: fail before the model loads
