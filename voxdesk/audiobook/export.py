@@ -273,7 +273,9 @@ class AudiobookExport:
             "aac" if self.extension == ".m4a" else "flac"]
         encoder = Encoder(partial, fmt, rate, **options)  # type: ignore[arg-type]
         transform = self.job.transform(rate) if self.job.transform else None
-        thread = EncodeThread(encoder.write, transform)
+        # In blocks of a second: a file is not heard until it is done, and every write is a
+        # round of calls into the codec, each taking the GIL from the synthesis thread.
+        thread = EncodeThread(encoder.write, transform, block_samples=rate)
         offset = 0
         try:
             for part in _parts(text):

@@ -241,7 +241,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     with AtomicAudioWriter(args.output, engine.sample_rate, args.format,
                            bitrate=bitrate) as writer:
-        encoder = EncodeThread(writer.write)  # encoding overlaps the model's next step
+        # Encoding overlaps the model's next step, a second at a time (fewer calls into the
+        # codec, each of which takes the GIL from the synthesis thread).
+        encoder = EncodeThread(writer.write, block_samples=engine.sample_rate)
         try:
             # Export is not bounded by the player's read-ahead: it writes as fast as it
             # synthesises.
