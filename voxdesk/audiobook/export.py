@@ -3,9 +3,10 @@
 Each chapter is synthesised and encoded (on the encoder thread, overlapping the model) into the
 work folder (voxdesk.audiobook.workdir); an interrupted export continues with the first chapter
 not finished. At the end the chapters are joined - for an M4B/M4A their AAC packets copied
-(no re-encoding) into one MP4, for any other format the lossless (FLAC) chapters encoded once
-into one file - with chapter marks, tags and cover, or moved into the chapter folder; the
-result appears under its final name only when it is complete.
+(no re-encoding) into one MP4; for MP3/Opus/FLAC the whole book, encoded alongside the
+chapters, copied behind its header (a resumed run encodes its kept lossless FLAC chapters
+once instead, as WAV always does) - with chapter marks, tags and cover, or moved into the
+chapter folder; the result appears under its final name only when it is complete.
 """
 
 from __future__ import annotations
@@ -292,8 +293,6 @@ class AudiobookExport:
             "aac" if self.extension == ".m4a" else "flac"]
         encoder = Encoder(partial, fmt, rate, **options)  # type: ignore[arg-type]
         transform = self.job.transform(rate) if self.job.transform else None
-        # In blocks of a second: a file is not heard until it is done, and every write is a
-        # round of calls into the codec, each taking the GIL from the synthesis thread.
         whole = self._whole
 
         def write(samples: np.ndarray) -> None:
@@ -301,6 +300,8 @@ class AudiobookExport:
             if whole is not None:
                 whole.write(samples)
 
+        # In blocks of a second: a file is not heard until it is done, and every write is a
+        # round of calls into the codec, each taking the GIL from the synthesis thread.
         thread = EncodeThread(write if whole is not None else encoder.write, transform,
                               block_samples=rate)
         offset = 0
@@ -346,7 +347,7 @@ class AudiobookExport:
             if self.format.name == "aac":
                 real_marks = self._remux(temp, marks)
             elif self._whole is not None:
-                real_marks = self._header_on_whole(temp, marks)
+                real_marks = self._header_on_whole(self._whole, temp, marks)
             else:
                 real_marks = self._encode_whole(temp, marks)
             fsync_file(temp)
@@ -411,12 +412,12 @@ class AudiobookExport:
                 out.mux(cover)
         return real
 
-    def _header_on_whole(self, temp: Path, marks: list[ChapterMark]) -> list[ChapterMark]:
+    def _header_on_whole(self, whole: Encoder, temp: Path, marks: list[ChapterMark]
+                         ) -> list[ChapterMark]:
         """The whole book, encoded while it was made, with its header: its packets copied
         into a new file of the same format that has the chapter marks, tags and cover (which
         go first in the file and are known only now). Sample for sample the same audio."""
-        assert self._whole is not None
-        self._whole.close()
+        whole.close()
         tags = self._tags(None)
         with av.open(os.fspath(self.work.path / "whole.partial"), format=self.format.container
                      ) as source, open(temp, "wb") as sink, \
