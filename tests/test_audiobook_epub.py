@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.probe import audio_stream, duration, needs_ffprobe, probe
+from tests.test_audiobook import expected_seconds
 from voxdesk.audiobook.export import chapters_of
 from voxdesk.documents import load_document
 from voxdesk.testing.documents import make_epub
@@ -66,6 +67,39 @@ def test_epub_to_m4b_has_toc_chapters_tags_and_cover(cli, tiny_model_dir, epub, 
     assert audio_stream(info)["codec_name"] == "aac"
     pictures = [s for s in info["streams"] if s["disposition"]["attached_pic"]]
     assert len(pictures) == 1 and pictures[0]["codec_name"] == "png"
+
+
+def test_epub_to_one_file_of_any_format_keeps_its_chapters(tiny_model_dir, epub, tmp_path,
+                                                           data_dir, capsys):
+    """`voxdesk export book.epub -o book.mp3` (no --split) is the audiobook the window makes:
+    chapter marks (MP3 ID3 CHAP, Opus/FLAC chapter comments) where each chapter starts, and
+    the progress bar; one WAV holds the chapters back to back and says it has no marks."""
+    from voxdesk.cli import main
+
+    seconds = expected_seconds(load_document(epub))  # the tiny model runs to max_len
+    starts = [sum(seconds[:n]) for n in range(len(seconds))]
+    # FLAC takes the same chapter comments as Opus (test_audiobook_formats checks both).
+    for name, codec in [("book.mp3", "mp3"), ("book.opus", "opus"), ("book.wav", "pcm_s16le")]:
+        out = tmp_path / name
+        quiet = [] if codec == "mp3" else ["--quiet"]
+        assert main(["export", str(epub), "-o", str(out), "--model", str(tiny_model_dir),
+                     "--device", "cpu", "--max-len", str(MAX_LEN), *quiet]) == 0
+        err = capsys.readouterr().err
+        info = probe(out)
+        assert audio_stream(info)["codec_name"] == codec
+        assert duration(info) == pytest.approx(sum(seconds), abs=0.06)
+        if codec == "pcm_s16le":
+            assert info["chapters"] == []
+            assert "WAV has no chapter marks" in err and ".m4b" in err
+            continue
+        assert "no chapter marks" not in err
+        assert [c["tags"]["title"] for c in info["chapters"]] == TITLES, name
+        assert [float(c["start_time"]) for c in info["chapters"]] == pytest.approx(
+            starts, abs=0.02), name
+        if not quiet:  # the progress bar, a line per chapter off a terminal
+            assert all(f"chapter {n}/3: {t}" in err for n, t in enumerate(TITLES, 1)), err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("book")) == [
+        "book.mp3", "book.opus", "book.wav"]  # no work folder left
 
 
 def test_epub_one_chapter_and_split(cli, tiny_model_dir, epub, tmp_path):

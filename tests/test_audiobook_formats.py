@@ -53,11 +53,11 @@ def cover_png(tmp_path_factory) -> bytes:
     return path.read_bytes()
 
 
-def export(engine, path, cover=None):
+def export(engine, path, cover=None, progress=None):
     job = AudiobookJob(book_from_markdown(BOOK, title="Clicks"), path, cover=cover,
                        params=SynthesisParams(max_len=3, seed=3))
     job.transform, job.transform_id = ClickTrack, "clicks"
-    return export_audiobook(engine, job)
+    return export_audiobook(engine, job, progress=progress)
 
 
 @pytest.mark.parametrize("name, codec", [("book.m4b", "aac"), ("book.mp3", "mp3"),
@@ -92,3 +92,28 @@ def test_one_wav_holds_the_chapters_back_to_back(engine, tmp_path):
     assert clicks(out) == pytest.approx([m.start for m in result.chapters], abs=0.001)
     assert float(info["format"]["duration"]) == pytest.approx(result.chapters[-1].end,
                                                               abs=0.001)
+
+
+def test_a_resumed_one_file_export_has_every_chapter_where_it_is_heard(engine, tmp_path):
+    """An MP3 is encoded whole while its chapters are made; a run that continues an
+    interrupted one cannot be (the earlier chapters were made before), so it encodes the kept
+    chapters at the end: the same marks on the same audio, nothing missing or doubled."""
+    out = tmp_path / "book.mp3"
+
+    def stop_at_chapter_two(p):
+        if p.chapter == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        export(engine, out, progress=stop_at_chapter_two)
+    assert not out.exists()
+    work = tmp_path / ".book.mp3.voxdesk-work"
+    assert sorted(p.name for p in work.iterdir()) == ["0000.flac", "0000.json", "job.json"]
+    result = export(engine, out)
+    assert result.resumed_chapters == 1 and not work.exists()
+    chapters = probe(out)["chapters"]
+    assert [c["tags"]["title"] for c in chapters] == TITLES
+    heard = clicks(out)
+    assert len(heard) == 3
+    for chapter, start in zip(chapters, heard):
+        assert float(chapter["start_time"]) == pytest.approx(start, abs=0.003), chapters

@@ -30,9 +30,16 @@ class EncodeThread:
     """``put(samples)`` from the synthesis loop; ``finish()`` waits for the last write."""
 
     def __init__(self, write: Callable[[np.ndarray], None],
-                 transform: SampleTransform | None = None, max_chunks: int = 64) -> None:
+                 transform: SampleTransform | None = None, max_chunks: int = 64,
+                 block_samples: int = 0) -> None:
         self._write = write
         self._transform = transform
+        #: Samples gathered before each write (0: every chunk as it comes). Each write is a
+        #: round of Python calls into the codec, each taking the GIL from the synthesis thread:
+        #: a file, which no one hears until it is done, is better written in big blocks.
+        self._block = block_samples
+        self._pending: list[np.ndarray] = []
+        self._pending_samples = 0
         self._queue: queue.Queue[object] = queue.Queue(max_chunks)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="voxdesk-encoder", daemon=True)
@@ -78,13 +85,13 @@ class EncodeThread:
                     continue  # failed or aborted: drain until the end marker
                 if item is _END:
                     if self._transform is not None:
-                        rest = self._transform.flush()
-                        if rest.size:
-                            self._write(rest)
+                        self._gather(self._transform.flush())
+                    self._write_pending()
                     return
                 samples = item if self._transform is None else self._transform.process(item)
-                if samples.size:  # type: ignore[union-attr]
-                    self._write(samples)  # type: ignore[arg-type]
+                self._gather(samples)  # type: ignore[arg-type]
+                if self._pending_samples >= self._block:
+                    self._write_pending()
         except BaseException as exc:
             self._error = exc
             while True:  # let a blocked put() go on (it sees the error next)
@@ -93,6 +100,18 @@ class EncodeThread:
                         return
                 except queue.Empty:
                     return
+
+    def _gather(self, samples: np.ndarray) -> None:
+        if samples.size:
+            self._pending.append(samples)
+            self._pending_samples += samples.size
+
+    def _write_pending(self) -> None:
+        if not self._pending:
+            return
+        block = self._pending[0] if len(self._pending) == 1 else np.concatenate(self._pending)
+        self._pending, self._pending_samples = [], 0
+        self._write(block)
 
 
 class _Aborted(Exception):

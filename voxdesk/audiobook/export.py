@@ -3,9 +3,10 @@
 Each chapter is synthesised and encoded (on the encoder thread, overlapping the model) into the
 work folder (voxdesk.audiobook.workdir); an interrupted export continues with the first chapter
 not finished. At the end the chapters are joined - for an M4B/M4A their AAC packets copied
-(no re-encoding) into one MP4, for any other format the lossless (FLAC) chapters encoded once
-into one file - with chapter marks, tags and cover, or moved into the chapter folder; the
-result appears under its final name only when it is complete.
+(no re-encoding) into one MP4; for MP3/Opus/FLAC the whole book, encoded alongside the
+chapters, copied behind its header (a resumed run encodes its kept lossless FLAC chapters
+once instead, as WAV always does) - with chapter marks, tags and cover, or moved into the
+chapter folder; the result appears under its final name only when it is complete.
 """
 
 from __future__ import annotations
@@ -33,19 +34,24 @@ from voxdesk.audio.encode import (
     attach_cover,
     chapter_entries,
     format_for_path,
+    picture_block,
+    vorbis_chapter_tags,
 )
 from voxdesk.audio.export import PARTIAL_SUFFIX, check_writable
 from voxdesk.audio.pipeline import EncodeThread, SampleTransform
 from voxdesk.audiobook.book import BookLike
 from voxdesk.audiobook.workdir import WorkFolder, fsync_file
 from voxdesk.engine import Engine, SynthesisParams, SynthesisRequest, VoiceReference
-from voxdesk.engine.request import MAX_TEXT_CHARS
+from voxdesk.engine.request import MAX_TEXT_CHARS, TextRewriter
 from voxdesk.errors import ExportError, InvalidRequestError
 
 #: The full scale of the integer sample formats a lossless chapter decodes to.
 _FULL_SCALE = {"s16": 32768.0, "s16p": 32768.0, "s32": 2.0**31, "s32p": 2.0**31}
 #: Speech runs at about 14 characters a second: the estimate before any chapter is measured.
 CHARS_PER_SECOND = 14.0
+#: One-file formats whose whole file is encoded alongside the synthesis (then given its header
+#: of chapter marks, tags and cover by copying its packets), not all over again at the end.
+STREAMED_WHOLE = {"mp3", "opus", "flac"}
 #: A chapter longer than one request may be is synthesised in parts of at most this many.
 PART_CHARS = MAX_TEXT_CHARS // 2
 
@@ -78,6 +84,8 @@ class AudiobookJob:
     split: bool = False
     voice: VoiceReference | None = None
     params: SynthesisParams = field(default_factory=SynthesisParams)
+    #: The user's pronunciation lexicon (voxdesk.lexicon) for this voice and language.
+    lexicon: TextRewriter | None = None
     title: str | None = None
     author: str | None = None
     cover: bytes | None = None
@@ -184,6 +192,9 @@ class AudiobookExport:
         self.chapters = chapters_of(job.book, job.include)
         check_writable(self.output if not self.split else self.output.parent / "probe")
         self.work = WorkFolder(self.output, self._job_key(), extension, restart=restart)
+        #: The whole book in the output's format, encoded as the chapters are made; None when
+        #: the run resumes (the file would lack the earlier chapters) or for other formats.
+        self._whole: Encoder | None = None
 
     # -- the job's identity (what makes a finished chapter reusable) -------------------------
 
@@ -192,7 +203,8 @@ class AudiobookExport:
         texts = hashlib.sha256(json.dumps(self.chapters).encode()).hexdigest()
         settings = [self.engine.info.model_id, self.engine.sample_rate, self.format.name,
                     job.bitrate, self.split, self.extension, _voice_key(job.voice),
-                    repr(job.params), job.transform_id,
+                    repr(job.params), repr(job.lexicon) if job.lexicon else "",
+                    job.transform_id,
                     job.book_title, job.book_author, len(self.chapters)]
         if self.split:  # tags and cover are written into each chapter's file
             settings.append(hashlib.sha256(job.cover or b"").hexdigest())
@@ -206,6 +218,17 @@ class AudiobookExport:
         lengths: list[int | None] = [self.work.frames(i) for i in range(len(self.chapters))]
         resumed = sum(1 for n in lengths if n is not None)
         self._check_space(lengths)
+        if not self.split and not resumed and self.format.name in STREAMED_WHOLE:
+            self._whole = Encoder(self.work.path / "whole.partial", self.format,
+                                  self.engine.sample_rate, bitrate=self.job.bitrate)
+        try:
+            return self._run(lengths, resumed)
+        finally:
+            if self._whole is not None:
+                self._whole.abort()  # closed already unless the run failed
+                (self.work.path / "whole.partial").unlink(missing_ok=True)
+
+    def _run(self, lengths: list[int | None], resumed: int) -> AudiobookResult:
         total_chars = sum(len(text) for _, text in self.chapters)
         done_chars = sum(len(t) for (_, t), n in zip(self.chapters, lengths) if n is not None)
         started, chars_this_run = time.monotonic(), 0
@@ -270,11 +293,22 @@ class AudiobookExport:
             "aac" if self.extension == ".m4a" else "flac"]
         encoder = Encoder(partial, fmt, rate, **options)  # type: ignore[arg-type]
         transform = self.job.transform(rate) if self.job.transform else None
-        thread = EncodeThread(encoder.write, transform)
+        whole = self._whole
+
+        def write(samples: np.ndarray) -> None:
+            encoder.write(samples)
+            if whole is not None:
+                whole.write(samples)
+
+        # In blocks of a second: a file is not heard until it is done, and every write is a
+        # round of calls into the codec, each taking the GIL from the synthesis thread.
+        thread = EncodeThread(write if whole is not None else encoder.write, transform,
+                              block_samples=rate)
         offset = 0
         try:
             for part in _parts(text):
-                request = SynthesisRequest(part, self.job.voice, self.job.params).validate()
+                request = SynthesisRequest(part, self.job.voice, self.job.params,
+                                           self.job.lexicon).validate()
                 stream = self.engine.synthesize(request)
                 last = -1
                 for chunk in stream:
@@ -310,8 +344,12 @@ class AudiobookExport:
         os.close(fd)
         temp = Path(temp_name)
         try:
-            real_marks = self._remux(temp, marks) if self.format.name == "aac" \
-                else self._encode_whole(temp, marks)
+            if self.format.name == "aac":
+                real_marks = self._remux(temp, marks)
+            elif self._whole is not None:
+                real_marks = self._header_on_whole(self._whole, temp, marks)
+            else:
+                real_marks = self._encode_whole(temp, marks)
             fsync_file(temp)
             umask = os.umask(0)
             os.umask(umask)
@@ -374,6 +412,39 @@ class AudiobookExport:
                 out.mux(cover)
         return real
 
+    def _header_on_whole(self, whole: Encoder, temp: Path, marks: list[ChapterMark]
+                         ) -> list[ChapterMark]:
+        """The whole book, encoded while it was made, with its header: its packets copied
+        into a new file of the same format that has the chapter marks, tags and cover (which
+        go first in the file and are known only now). Sample for sample the same audio."""
+        whole.close()
+        tags = self._tags(None)
+        with av.open(os.fspath(self.work.path / "whole.partial"), format=self.format.container
+                     ) as source, open(temp, "wb") as sink, \
+                av.open(sink, "w", format=self.format.container) as out:
+            audio = source.streams.audio[0]
+            stream = out.add_stream_from_template(audio)
+            cover = None
+            if self.format.container in ("flac", "ogg"):
+                tags.update(vorbis_chapter_tags(marks))  # as Encoder writes them
+            else:
+                out.set_chapters(chapter_entries(marks))
+            if self.job.cover and self.format.container == "ogg":
+                picture = picture_block(self.job.cover)
+                if picture:
+                    tags["METADATA_BLOCK_PICTURE"] = picture
+            elif self.job.cover:
+                cover = attach_cover(out, self.job.cover)[0]
+            out.metadata.update({k: v for k, v in tags.items() if v})
+            for packet in source.demux(audio):
+                if packet.dts is None:  # the demuxer's end-of-stream marker
+                    continue
+                packet.stream = stream
+                out.mux(packet)
+            if cover is not None:
+                out.mux(cover)
+        return marks
+
     def _encode_whole(self, temp: Path, marks: list[ChapterMark]) -> list[ChapterMark]:
         """Decode the lossless chapters one after another into one encoder of the output's
         format (MP3, Opus, FLAC, WAV), whose chapter marks fall on the chapters' first
@@ -420,8 +491,9 @@ class AudiobookExport:
         work_bps = bps if self.split or self.format.name == "aac" else \
             _bytes_per_second(SPECS["flac"], None, rate)
         needed = chars_left * per_char * work_bps
-        if not self.split:
-            needed += (seconds_done + chars_left * per_char) * bps
+        if not self.split:  # the joined copy (and, encoded alongside, the whole book)
+            needed += (seconds_done + chars_left * per_char) * bps * (
+                2 if self.format.name in STREAMED_WHOLE else 1)
         return needed
 
     def _check_space(self, lengths: Sequence[int | None]) -> None:

@@ -1,4 +1,7 @@
-"""`voxdesk export BOOK -o book.m4b` (or `--split chapters`): the audiobook path of export."""
+"""`voxdesk export BOOK -o book.m4b|.mp3|.opus|.flac|.m4a|.wav` (or `--split chapters`): the
+audiobook path of export, which any document takes (chapter marks where the format has them,
+a progress bar, resumable), as in the window's Export...; words given as text take the plain
+path (one stream, one file)."""
 
 from __future__ import annotations
 
@@ -11,23 +14,72 @@ from typing import TextIO
 from voxdesk.errors import InvalidRequestError
 
 AUDIOBOOK_SUFFIXES = {".m4b"}
+#: Formats whose one file of a document is made on the plain path, chapters back to back: raw
+#: PCM (no header at all) and float WAV (the book path keeps chapters as 16-bit FLAC).
+PLAIN_FORMATS = {"pcm", "wav-float"}
+#: One-file formats with no place for chapter marks (said on stderr when a book goes there).
+NO_CHAPTER_MARKS = {"wav", "wav-float", "pcm"}
+
+
+def names_a_file(text: str | None) -> bool:
+    """Whether the positional text is the path of an existing file (`voxdesk export book.epub
+    -o book.mp3`), not words to speak; a long or odd text is simply not a path."""
+    if text is None or text == "-" or "\n" in text or len(text) > 4096:
+        return False
+    try:
+        return Path(text).expanduser().is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_document(args: argparse.Namespace) -> bool:
+    """A document (--file, or a file named as the text) rather than words to speak."""
+    return args.file is not None or names_a_file(args.text)
 
 
 def is_audiobook(args: argparse.Namespace) -> bool:
-    """An M4B target or --split chapters: the text is a book, exported chapter by chapter."""
-    return bool(args.split) or Path(args.output).suffix.lower() in AUDIOBOOK_SUFFIXES
+    """The book path, chapter by chapter (progress bar, resumable, chapter marks where the
+    format has them): an M4B target, --split chapters, or any document exported to one file
+    of a format the book path writes - as the window's Export... does."""
+    if args.split or Path(args.output).suffix.lower() in AUDIOBOOK_SUFFIXES:
+        return True
+    from voxdesk.audio.encode import format_for_path
+
+    fmt = format_for_path(args.output, args.format)  # an unknown --format: a clear error
+    return is_document(args) and fmt.name not in PLAIN_FORMATS
+
+
+def note_missing_chapter_marks(args: argparse.Namespace, stream: TextIO | None = None) -> None:
+    """A book to one WAV/PCM file: its chapters are back to back, with nothing marking them."""
+    from voxdesk.audio.encode import format_for_path
+
+    if args.split or not is_document(args):
+        return
+    fmt = format_for_path(args.output, args.format)
+    if fmt.name in NO_CHAPTER_MARKS:
+        kind = "raw PCM" if fmt.name == "pcm" else "WAV"
+        print(f"Note: {kind} has no chapter marks: the chapters are written one after "
+              f"another into {Path(args.output).name}. For chapter marks export to .m4b or "
+              ".mp3 (or one file per chapter: --split chapters).",
+              file=stream or sys.stderr)
 
 
 def _book(args: argparse.Namespace):  # noqa: ANN202 - a BookLike
     from voxdesk.audiobook import book_from_markdown, load_book
 
-    if args.file is not None:
-        return load_book(args.file)
-    if args.text is not None and args.text != "-" and Path(args.text).is_file():
-        return load_book(args.text)  # `voxdesk export book.md -o book.m4b`
-    from voxdesk.cli.options import read_text
+    source = args.file if args.file is not None else \
+        args.text if names_a_file(args.text) else None
+    if source is None:
+        from voxdesk.cli.options import read_text
 
-    return book_from_markdown(read_text(args), "text")
+        return book_from_markdown(read_text(args), "text")
+    if str(source).startswith(("http://", "https://")) or Path(source).suffix.lower() not in (
+            ".md", ".markdown", ".txt", ".text", ""):
+        from voxdesk.documents import load_document
+
+        return load_document(str(source), include_footnotes=getattr(args, "footnotes", False),
+                             include_tables=getattr(args, "tables", False))
+    return load_book(source)  # Markdown: `#` headings, front matter
 
 
 def _cover(path: Path | None) -> bytes | None:
@@ -87,16 +139,19 @@ def run_audiobook(args: argparse.Namespace) -> int:
     book = _book(args)
     # The voice and settings as for any export (the text itself comes from the book).
     probe = argparse.Namespace(**{**vars(args), "text": "x", "file": None})
-    request = request_from_args(probe)
+    request = request_from_args(probe, language=getattr(book, "language", None))
     job = AudiobookJob(book, args.output, fmt=args.format,
                        bitrate=args.bitrate * 1000 if args.bitrate else None,
                        split=bool(args.split), voice=request.voice, params=request.params,
+                       lexicon=request.lexicon,
                        title=args.title, author=args.author,
                        cover=_cover(args.cover) or getattr(book, "cover", None),
                        include=[args.chapter] if getattr(args, "chapter", None) else None)
     if speed != 1.0:  # the audio time-stretched before it is encoded, chapter by chapter
         job.transform = lambda rate: TimeStretch(rate, speed)
         job.transform_id = f"speed={speed:g}"
+    if len(book.chapters) > 1:
+        note_missing_chapter_marks(args)
     engine = load_engine(args)
     bar = None if args.quiet else ExportBar()
     try:

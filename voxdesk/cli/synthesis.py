@@ -193,10 +193,18 @@ def speak(args: argparse.Namespace, requests: Iterable[SynthesisRequest],
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from voxdesk.cli.audiobook import is_audiobook, run_audiobook
+    from voxdesk.cli.audiobook import (
+        is_audiobook,
+        names_a_file,
+        note_missing_chapter_marks,
+        run_audiobook,
+    )
 
+    if args.file is None and names_a_file(args.text):  # `voxdesk export book.epub -o ...`
+        args.file, args.text = args.text, None
     if is_audiobook(args):
         return run_audiobook(args)
+    note_missing_chapter_marks(args)  # a book to raw PCM or float WAV
     speed = speed_from_args(args)
     bitrate = args.bitrate * 1000 if args.bitrate else None
     encoding_for(args.output, args.format)  # bad format or folder: fail before the model loads
@@ -233,7 +241,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     with AtomicAudioWriter(args.output, engine.sample_rate, args.format,
                            bitrate=bitrate) as writer:
-        encoder = EncodeThread(writer.write)  # encoding overlaps the model's next step
+        # Encoding overlaps the model's next step, a second at a time (fewer calls into the
+        # codec, each of which takes the GIL from the synthesis thread).
+        encoder = EncodeThread(writer.write, block_samples=engine.sample_rate)
         try:
             # Export is not bounded by the player's read-ahead: it writes as fast as it
             # synthesises.
