@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voxdesk.engine.attention import attend_to_filled_cache, attend_to_whole_cache
+from voxdesk.engine.patch_cache import forget_patch_encodings, keep_patch_encodings
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,20 @@ class Acceleration:
             state = "not compiled"
         warm = "" if self.warm_up_s is None else f", warm-up {self.warm_up_s:.1f} s"
         return state + warm
+
+
+def apply_uncompiled_speed_ups(tts: Any) -> None:
+    """What makes an uncompiled model faster without changing its voice: attention over the
+    filled KV cache only (voxdesk.engine.attention), each prompt patch encoded once
+    (voxdesk.engine.patch_cache). Both change shapes from step to step, which compilation
+    (CUDA graphs) cannot have: :func:`undo_uncompiled_speed_ups` before compiling."""
+    attend_to_filled_cache(tts)
+    keep_patch_encodings(tts)
+
+
+def undo_uncompiled_speed_ups(tts: Any) -> None:
+    attend_to_whole_cache(tts)
+    forget_patch_encodings(tts)
 
 
 def should_compile(mode: str, device: str) -> bool:
@@ -116,13 +131,13 @@ def warm_up(tts: Any, device: str, mode: str,
     started = time.monotonic()
     originals: Originals | None = None
     if should_compile(mode, device):
-        attend_to_whole_cache(tts)  # a captured step needs voxcpm's fixed shapes
+        undo_uncompiled_speed_ups(tts)  # a captured step needs voxcpm's fixed shapes
         try:
             originals = compile_step_modules(tts, device)
         except Exception as exc:  # noqa: BLE001 - any failure: speak uncompiled
             result.compile_error = f"{type(exc).__name__}: {exc}"
             log.warning("Compiling the model failed; it runs uncompiled: %s", exc)
-            attend_to_filled_cache(tts)
+            apply_uncompiled_speed_ups(tts)
     try:
         result.warm_up_steps_s = generate()
         result.compiled = originals is not None
@@ -131,7 +146,7 @@ def warm_up(tts: Any, device: str, mode: str,
             log.warning("The warm-up generation failed: %s", exc)
         else:  # compilation errors surface on the first call: undo it and warm up again
             restore(originals)
-            attend_to_filled_cache(tts)
+            apply_uncompiled_speed_ups(tts)
             result.compile_error = f"{type(exc).__name__}: {exc}"
             log.warning("The compiled model failed its warm-up; it runs uncompiled: %s", exc)
             try:

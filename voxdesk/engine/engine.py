@@ -27,9 +27,9 @@ from voxdesk.engine.acceleration import (
     WARM_UP_TEXT,
     Acceleration,
     should_compile,
+    apply_uncompiled_speed_ups,
     warm_up,
 )
-from voxdesk.engine.attention import attend_to_filled_cache
 from voxdesk.engine.continuity import (
     ANCHOR_MAX_SECONDS,
     PREVIOUS_MAX_SECONDS,
@@ -273,7 +273,7 @@ class Engine:
         # VoxDesk loads the copy `voxdesk models download denoiser` put in its model folder.
         engine = cls(load_model(model or DEFAULT_MODEL, device, False, allow_download, dtype))
         if not should_compile(compile, engine.info.device):  # (warm_up undoes it to compile)
-            attend_to_filled_cache(engine._model.tts)
+            apply_uncompiled_speed_ups(engine._model.tts)
         if denoiser:
             engine._denoiser()
         if remember_speed:
