@@ -26,8 +26,8 @@ from voxdesk.engine.acceleration import (
     WARM_UP_STEPS,
     WARM_UP_TEXT,
     Acceleration,
-    should_compile,
     apply_uncompiled_speed_ups,
+    should_compile,
     warm_up,
 )
 from voxdesk.engine.continuity import (
