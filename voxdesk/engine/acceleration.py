@@ -55,11 +55,15 @@ class Acceleration:
         return state + warm
 
 
-def apply_uncompiled_speed_ups(tts: Any) -> None:
-    """What makes an uncompiled model faster without changing its voice: attention over the
-    filled KV cache only (voxdesk.engine.attention), each prompt patch encoded once
+def apply_uncompiled_speed_ups(tts: Any, device: str) -> None:
+    """What makes an uncompiled model faster on the CPU without changing its voice: attention
+    over the filled KV cache only (voxdesk.engine.attention), each prompt patch encoded once
     (voxdesk.engine.patch_cache). Both change shapes from step to step, which compilation
-    (CUDA graphs) cannot have: :func:`undo_uncompiled_speed_ups` before compiling."""
+    (CUDA graphs) cannot have: :func:`undo_uncompiled_speed_ups` before compiling. Not on a
+    GPU: both read a value back to the host every step (a synchronisation), for work a GPU
+    does in parallel anyway."""
+    if not device.startswith("cpu"):
+        return
     attend_to_filled_cache(tts)
     keep_patch_encodings(tts)
 
@@ -137,7 +141,7 @@ def warm_up(tts: Any, device: str, mode: str,
         except Exception as exc:  # noqa: BLE001 - any failure: speak uncompiled
             result.compile_error = f"{type(exc).__name__}: {exc}"
             log.warning("Compiling the model failed; it runs uncompiled: %s", exc)
-            apply_uncompiled_speed_ups(tts)
+            apply_uncompiled_speed_ups(tts, device)
     try:
         result.warm_up_steps_s = generate()
         result.compiled = originals is not None
@@ -146,7 +150,7 @@ def warm_up(tts: Any, device: str, mode: str,
             log.warning("The warm-up generation failed: %s", exc)
         else:  # compilation errors surface on the first call: undo it and warm up again
             restore(originals)
-            apply_uncompiled_speed_ups(tts)
+            apply_uncompiled_speed_ups(tts, device)
             result.compile_error = f"{type(exc).__name__}: {exc}"
             log.warning("The compiled model failed its warm-up; it runs uncompiled: %s", exc)
             try:

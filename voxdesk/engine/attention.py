@@ -8,7 +8,9 @@ in session 5: 3.9 ms a call, 1296 calls a generation; docs/performance.md). Atte
 filled positions only is the same computation without the masked-out terms: the same voice,
 at a cost that grows with the context actually used rather than with the cache's size.
 
-Only for a model that runs uncompiled: a compiled (graph-captured) step needs the fixed shapes.
+Only on the CPU, for a model that runs uncompiled: a compiled (graph-captured) step needs the
+fixed shapes, and on a GPU the slice's length read back every layer would synchronise the
+device for work it does in parallel anyway (voxdesk.engine.acceleration decides).
 """
 
 from __future__ import annotations

@@ -273,7 +273,7 @@ class Engine:
         # VoxDesk loads the copy `voxdesk models download denoiser` put in its model folder.
         engine = cls(load_model(model or DEFAULT_MODEL, device, False, allow_download, dtype))
         if not should_compile(compile, engine.info.device):  # (warm_up undoes it to compile)
-            apply_uncompiled_speed_ups(engine._model.tts)
+            apply_uncompiled_speed_ups(engine._model.tts, engine.info.device)
         if denoiser:
             engine._denoiser()
         if remember_speed:
