@@ -49,6 +49,11 @@ TAIL_SILENCE_S = 0.15
 # in the sound server; the clock does not run in bursts. Bounded, for a clock that is wrong.
 TAIL_MARGIN_S = 0.05
 TAIL_LONGEST_S = 2.0
+# ...and after the sound server ran dry during the utterance (device underflows, a busy
+# machine), at least this much: its clock then runs ahead of what it really played, and the
+# last ~0.3 s stayed in its buffer behind the clock (seen in the sink: the utterance's last two
+# chunks lost after 1-7 underflows). Silence written after them pushes them out.
+TAIL_AFTER_UNDERFLOW_S = 0.6
 # Audio synthesis may run ahead of playback: enough for any hiccup of the model, small in memory
 # (30 s at 48 kHz is 5.8 MB, where a whole book would be gigabytes).
 DEFAULT_READ_AHEAD_S = 30.0
@@ -332,7 +337,8 @@ class Player:
             heard = (self._last_sample_heard_at is None
                      or time_info.currentTime >= self._last_sample_heard_at + TAIL_MARGIN_S)
             tail_s = self._tail_frames / self.sample_rate
-            if tail_s >= TAIL_SILENCE_S and (heard or tail_s >= TAIL_LONGEST_S):
+            least = TAIL_AFTER_UNDERFLOW_S if self.device_underflows else TAIL_SILENCE_S
+            if tail_s >= least and (heard or tail_s >= TAIL_LONGEST_S):
                 self.state = PlayerState.FINISHED
                 raise self._sd.CallbackStop
 
