@@ -170,22 +170,7 @@ class Encoder:
             self._stream.layout = "mono"
             if not self.format.lossless:
                 self._stream.bit_rate = bitrate or self.format.bitrate
-            metadata = {k: v for k, v in (tags or {}).items() if v}
-            if chapters and muxer in ("flac", "ogg"):
-                # Written here: FFmpeg's FLAC muxer writes no chapters, and its Ogg muxer (5.x)
-                # rounds each start up to the next whole second.
-                metadata.update(vorbis_chapter_tags(chapters))
-            elif chapters:
-                self._set_chapters(chapters)
-            self._cover = None
-            if cover and muxer == "ogg":  # Ogg has no picture stream: a tag, as Vorbis/Opus
-                picture = picture_block(cover)
-                if picture:
-                    metadata["METADATA_BLOCK_PICTURE"] = picture
-            elif cover:
-                self._cover = self._add_cover(cover)
-            if metadata:
-                self._container.metadata.update(metadata)
+            self._cover = write_header(self._container, muxer, tags, chapters, cover)
             codec_format = self._stream.codec_context.format
             self._resampler = av.AudioResampler(
                 format=codec_format.name if codec_format else "flt", layout="mono",
@@ -251,16 +236,32 @@ class Encoder:
     def duration(self) -> float:
         return self.frames / self.sample_rate
 
-    # -- chapters and cover -----------------------------------------------------------------
 
-    def _set_chapters(self, chapters: Sequence[ChapterMark]) -> None:
-        self._container.set_chapters(chapter_entries(chapters))
 
-    def _add_cover(self, image: bytes) -> av.Packet | None:
-        """The cover as an attached picture (MP4's ``covr``; MP3's APIC); None where the
-        container has no place for one."""
-        packet, _ = attach_cover(self._container, image)
-        return packet
+def write_header(container: av.container.OutputContainer, muxer: str,
+                 tags: Mapping[str, str] | None, chapters: Sequence[ChapterMark],
+                 cover: bytes | None) -> av.Packet | None:
+    """Tags, chapter marks and cover on an output ``container`` (of ``muxer``) whose audio
+    stream is added and whose first packet is not yet written, each where that format keeps
+    it. Returns the cover's packet, to mux after the audio (None: no cover, or one kept as a
+    tag, or a container with no place for one)."""
+    metadata = {k: v for k, v in (tags or {}).items() if v}
+    if chapters and muxer in ("flac", "ogg"):
+        # Written here: FFmpeg's FLAC muxer writes no chapters, and its Ogg muxer (5.x)
+        # rounds each start up to the next whole second.
+        metadata.update(vorbis_chapter_tags(chapters))
+    elif chapters:
+        container.set_chapters(chapter_entries(chapters))
+    packet = None
+    if cover and muxer == "ogg":  # Ogg has no picture stream: a tag, as Vorbis/Opus
+        picture = picture_block(cover)
+        if picture:
+            metadata["METADATA_BLOCK_PICTURE"] = picture
+    elif cover:  # an attached picture (MP4's ``covr``; MP3's APIC)
+        packet, _ = attach_cover(container, cover)
+    if metadata:
+        container.metadata.update(metadata)
+    return packet
 
 
 def chapter_entries(chapters: Sequence[ChapterMark]) -> list[dict[str, Any]]:

@@ -34,8 +34,7 @@ from voxdesk.audio.encode import (
     attach_cover,
     chapter_entries,
     format_for_path,
-    picture_block,
-    vorbis_chapter_tags,
+    write_header,
 )
 from voxdesk.audio.export import PARTIAL_SUFFIX, check_writable
 from voxdesk.audio.pipeline import EncodeThread, SampleTransform
@@ -424,18 +423,7 @@ class AudiobookExport:
                 av.open(sink, "w", format=self.format.container) as out:
             audio = source.streams.audio[0]
             stream = out.add_stream_from_template(audio)
-            cover = None
-            if self.format.container in ("flac", "ogg"):
-                tags.update(vorbis_chapter_tags(marks))  # as Encoder writes them
-            else:
-                out.set_chapters(chapter_entries(marks))
-            if self.job.cover and self.format.container == "ogg":
-                picture = picture_block(self.job.cover)
-                if picture:
-                    tags["METADATA_BLOCK_PICTURE"] = picture
-            elif self.job.cover:
-                cover = attach_cover(out, self.job.cover)[0]
-            out.metadata.update({k: v for k, v in tags.items() if v})
+            cover = write_header(out, self.format.container, tags, marks, self.job.cover)
             for packet in source.demux(audio):
                 if packet.dts is None:  # the demuxer's end-of-stream marker
                     continue
