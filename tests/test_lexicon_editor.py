@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from window_helpers import activate
 
 from voxdesk.engine import SynthesisParams
 from voxdesk.gui.main_window import MainWindow
@@ -29,14 +30,12 @@ def test_lexicon_editor_refuses_bad_regex_saves_entries_and_hears_them(
     with qtbot.waitExposed(settings):
         settings.show()
     assert settings.lexicon_button.accessibleName() == "Pronunciation lexicon"
-    settings.activateWindow()
-    qtbot.waitUntil(settings.isActiveWindow, timeout=3000)
+    activate(qtbot, settings, timeout_ms=3000)
     qtbot.keyClick(settings.device, Qt.Key.Key_N, ALT)  # Pro&nunciation lexicon…
     qtbot.waitUntil(lambda: settings.lexicon_editor is not None
                     and settings.lexicon_editor.isVisible(), timeout=3000)
     editor = settings.lexicon_editor
-    editor.activateWindow()
-    qtbot.waitUntil(editor.isActiveWindow, timeout=3000)
+    activate(qtbot, editor, timeout_ms=3000)
     for widget in (editor.table, editor.pattern, editor.replacement, editor.kind,
                    editor.match_case, editor.scope, editor.scope_value, editor.sample,
                    editor.add_button, editor.update_button, editor.remove_button,

@@ -34,11 +34,11 @@ def show_active(qtbot, widget: QWidget) -> None:
     activate(qtbot, widget)
 
 
-def activate(qtbot, window: QWidget) -> None:
+def activate(qtbot, window: QWidget, timeout_ms: int = 10000) -> None:
     """Window shortcuts need the active window (without a window manager, showing another
     window or a tooltip may leave none active)."""
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=10000)
+    qtbot.waitUntil(window.isActiveWindow, timeout=timeout_ms)
 
 
 def highlighted(window: MainWindow) -> str:
