@@ -58,17 +58,25 @@ class Acceleration:
 def apply_uncompiled_speed_ups(tts: Any, device: str) -> None:
     """What makes an uncompiled model faster on the CPU without changing its voice: attention
     over the filled KV cache only (voxdesk.engine.attention), each prompt patch encoded once
-    (voxdesk.engine.patch_cache). Both change shapes from step to step, which compilation
-    (CUDA graphs) cannot have: :func:`undo_uncompiled_speed_ups` before compiling. Not on a
-    GPU: both read a value back to the host every step (a synchronisation), for work a GPU
-    does in parallel anyway."""
+    (voxdesk.engine.patch_cache), the linear layers' weights laid out for oneDNN
+    (voxdesk.engine.packed_linear). The first two change shapes from step to step, which
+    compilation (CUDA graphs) cannot have: :func:`undo_uncompiled_speed_ups` before compiling.
+    Packing cannot be undone, so this runs only on a model that will not be compiled (at load,
+    or after compilation failed). Not on a GPU: the first two read a value back to the host
+    every step (a synchronisation), for work a GPU does in parallel anyway; oneDNN is the CPU's."""
     if not device.startswith("cpu"):
         return
     attend_to_filled_cache(tts)
     keep_patch_encodings(tts)
+    from voxdesk.engine.packed_linear import pack_linear_weights  # (imports torch)
+
+    packed = pack_linear_weights(tts)
+    log.info("%d linear layers packed for oneDNN", packed)
 
 
 def undo_uncompiled_speed_ups(tts: Any) -> None:
+    """Undo what compilation cannot have (packed linear layers stay: compilation is decided
+    before they are packed)."""
     attend_to_whole_cache(tts)
     forget_patch_encodings(tts)
 

@@ -30,6 +30,7 @@ from voxdesk.engine.acceleration import (
     should_compile,
     warm_up,
 )
+from voxdesk.engine.audio_decoder import speed_up_audio_decoder
 from voxdesk.engine.continuity import (
     ANCHOR_MAX_SECONDS,
     PREVIOUS_MAX_SECONDS,
@@ -272,6 +273,7 @@ class Engine:
         # voxcpm's own load_denoiser would fetch the denoiser from ModelScope behind our back;
         # VoxDesk loads the copy `voxdesk models download denoiser` put in its model folder.
         engine = cls(load_model(model or DEFAULT_MODEL, device, False, allow_download, dtype))
+        speed_up_audio_decoder(engine._model.tts, engine.info.device)  # same audio, less time
         if not should_compile(compile, engine.info.device):  # (warm_up undoes it to compile)
             apply_uncompiled_speed_ups(engine._model.tts, engine.info.device)
         if denoiser:
