@@ -20,6 +20,14 @@ def _package_version(name: str) -> str | None:
         return None
 
 
+def model_parameters(tts: Any) -> int:
+    """The model's weights, counting the packed linear layers' (kept as buffers, not parameters)."""
+    from voxdesk.engine.packed_linear import PackedLinear
+
+    packed = sum(m.packed_weight.numel() for m in tts.modules() if isinstance(m, PackedLinear))
+    return packed + sum(p.numel() for p in tts.parameters())
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -59,7 +67,7 @@ def environment(engine: Engine, load_time_s: float) -> dict[str, Any]:
         "model_id": info.model_id,
         "model_path": str(info.path),
         "architecture": info.architecture,
-        "parameters": sum(p.numel() for p in tts.parameters()),
+        "parameters": model_parameters(tts),
         "device": info.device,
         "device_name": info.device_name,
         "dtype": info.dtype,
