@@ -43,3 +43,31 @@ def test_a_thread_count_the_user_fixed_is_left_alone(monkeypatch):
     assert not tuner.enabled
     time.sleep(0.4)
     assert tuner.adjust() == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) > 4,
+                    reason="reads /proc; keeping every core busy is only cheap on a small machine")
+def test_a_program_that_gets_busy_mid_sentence_is_noticed_within_that_sentence(warm_engine,
+                                                                                monkeypatch):
+    import torch
+
+    from voxdesk.engine import SynthesisParams, SynthesisRequest
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("VOXDESK_THREADS", raising=False)
+    before, original = torch.get_num_threads(), warm_engine.threads
+    request = SynthesisRequest("One sentence, long enough to notice the others.",
+                               params=SynthesisParams(min_len=40, max_len=40))  # no seed
+    threads_per_chunk = []
+    try:
+        with competing_processes(os.cpu_count() or 1, max_seconds=60):
+            # Its first window is too short to act on: the sentence starts with every thread.
+            warm_engine.threads = tuner = ThreadTuner(max_threads=max(2, before),
+                                                      cores=os.cpu_count())
+            for _chunk in warm_engine.synthesize(request):
+                threads_per_chunk.append(torch.get_num_threads())
+    finally:
+        warm_engine.threads = original
+        torch.set_num_threads(before)
+    assert len(threads_per_chunk) > 10
+    assert threads_per_chunk[0] == max(2, before) and threads_per_chunk[-1] == 1

@@ -183,7 +183,8 @@ class SynthesisStream:
                     request = self.request
                     # A busy desktop: fewer threads, no spinning. Not with a seed: another
                     # thread count sums in another order, and a seed promises the same audio.
-                    self._engine.threads.adjust(reproducible=self.request.params.seed is not None)
+                    reproducible = self.request.params.seed is not None
+                    self._engine.threads.adjust(reproducible=reproducible)
                     if self.planner is not None:  # the real-time guard may lower timesteps
                         params = self.planner.plan_segment(segment, request.params)
                         request = dataclasses.replace(request, params=params)
@@ -193,6 +194,9 @@ class SynthesisStream:
                     generation = self._engine._generate_segment(
                         segment.text, self.continuity.prompt(), request)
                     for generated in generation:
+                        # And between steps: a program that got busy (or idle) mid-sentence
+                        # is noticed within a step, not a sentence later.
+                        self._engine.threads.adjust(reproducible=reproducible)
                         samples = joiner.feed(generated)  # trimmed, the pause before it added
                         if not samples.size:  # silence held back (or dropped)
                             continue
