@@ -70,6 +70,8 @@ def test_full_width_model_builds_loads_and_speaks_through_the_engine(architectur
         assert embed.get_dtype() == "BF16"  # stored like the real checkpoints
 
     engine = Engine.load(str(folder), device="cpu")  # the path real checkpoints take
+    # Word pieces, as dense as a real tokenizer's, not a token per character.
+    assert len(engine._model.tts.text_tokenizer("This is the reader's first sentence.")) < 16
     info = engine.info
     assert info.architecture == EXPECTED[architecture]["architecture"]
     assert info.sample_rate == EXPECTED[architecture]["rate"]
@@ -80,3 +82,19 @@ def test_full_width_model_builds_loads_and_speaks_through_the_engine(architectur
     # One generation step: patch_size latent frames of 25 Hz each.
     assert audio.size == pytest.approx(info.sample_rate * config["patch_size"] / 25, rel=0.01)
     assert np.isfinite(audio).all()
+
+
+def test_the_word_piece_tokenizer_is_as_dense_as_a_real_one_and_keeps_the_text(tmp_path):
+    from transformers import LlamaTokenizerFast
+    from voxcpm.model.utils import mask_multichar_chinese_tokens
+
+    tiny_model.write_tokenizer(tmp_path, "words")
+    tokenizer = LlamaTokenizerFast.from_pretrained(str(tmp_path))  # as voxcpm loads it
+    model_view = mask_multichar_chinese_tokens(tokenizer)  # and then wraps it
+    english = "This is sentence number 1 of a long document, which the reader reaches later."
+    ids = model_view(english)
+    assert len(english) / len(ids) > 3  # the character tokenizer: 1
+    assert tokenizer.decode(tokenizer(english)["input_ids"], skip_special_tokens=True) == english
+    chinese = "今天天气很好。"
+    assert len(model_view(chinese)) <= len(chinese) + 2  # a token a character, as voxcpm has it
+    assert tokenizer.unk_token_id not in model_view(english + chinese)

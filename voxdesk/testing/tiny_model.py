@@ -19,6 +19,7 @@ deterministic length for tests (the random stop head otherwise ends after a few 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -178,16 +179,58 @@ def _vocabulary() -> dict[str, int]:
     return {token: i for i, token in enumerate(tokens + chars)}
 
 
-def write_tokenizer(directory: Path) -> int:
+#: How the tokenizer cuts text: "chars", one token a character (the tiny test model: test
+#: figures count characters); "words", a byte-pair encoding as voxcpm's real MiniCPM4 tokenizer
+#: is, so that English has a real tokenizer's density (3.4-3.6 characters a token on the bench's
+#: sentences, against 1 for "chars"), which is what a full-size model's prefill, and with it the
+#: first chunk and continuity's cost, depends on. CJK stays a token a character (voxcpm splits
+#: multi-character Chinese tokens anyway).
+TOKENIZATIONS = ("chars", "words")
+#: Word pieces the "words" encoding learns (on Python's own documentation: fixed, offline).
+WORD_PIECES = 6000
+
+
+@functools.lru_cache(maxsize=1)
+def _word_pieces() -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """The character vocabulary plus the space marker and the byte-pair merges learnt from
+    pydoc's topics (English prose shipped with Python), with ids after the characters'."""
+    import pydoc_data.topics
+    import re
+
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    vocab = _vocabulary()
+    vocab["\u2581"] = max(vocab.values()) + 1  # the word-start marker (SentencePiece's)
+    known = set(vocab)
+    corpus = [re.sub(r"\s+", " ", "".join(c if c in known else " " for c in text))
+              for _, text in sorted(pydoc_data.topics.topics.items())]
+    learner = Tokenizer(models.BPE(unk_token="<unk>"))
+    learner.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first", split=True)
+    learner.train_from_iterator(corpus, trainers.BpeTrainer(
+        vocab_size=len(vocab) + WORD_PIECES, show_progress=False,
+        initial_alphabet=[c for c in vocab if len(c) == 1]))
+    merges = [tuple(m) for m in json.loads(learner.to_str())["model"]["merges"]]
+    for left, right in merges:
+        vocab.setdefault(left + right, max(vocab.values()) + 1)
+    return vocab, merges  # type: ignore[return-value]
+
+
+def write_tokenizer(directory: Path, tokens: str = "chars") -> int:
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
 
     vocab = _vocabulary()
-    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+    if tokens == "words":
+        vocab, merges = _word_pieces()
+        tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>"))
+        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first", split=False)
+        tokenizer.decoder = decoders.Metaspace(prepend_scheme="first", split=False)
+    else:
+        tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+        tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+        tokenizer.decoder = decoders.Fuse()
     tokenizer.post_processor = processors.TemplateProcessing(
         single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", 1)]
     )
-    tokenizer.decoder = decoders.Fuse()
     tokenizer.save(str(directory / "tokenizer.json"))
     config = {
         "tokenizer_class": "LlamaTokenizerFast",
@@ -202,7 +245,9 @@ def write_tokenizer(directory: Path) -> int:
     (directory / "special_tokens_map.json").write_text(
         json.dumps({"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}, indent=2)
     )
-    return len(vocab)
+    # (The character vocabulary has a few duplicate characters, so its len is below its top id;
+    # kept as it was, since the tiny model's weights, and with them test figures, depend on it.)
+    return max(vocab.values()) + 1 if tokens == "words" else len(vocab)
 
 
 def _instantiate(config: dict[str, Any], directory: Path) -> Any:
@@ -235,11 +280,12 @@ def _instantiate(config: dict[str, Any], directory: Path) -> Any:
 
 def build(directory: str | Path, full_size: bool = False, stop_never: bool = False,
           seed: int = 0, architecture: str = "voxcpm2", layers: int | None = None,
-          stop_early: bool = False) -> Path:
+          stop_early: bool = False, tokens: str | None = None) -> Path:
     """Write a random-weight model to ``directory`` (created if needed) and return its path.
 
     ``stop_never``: generation always runs to max_len; ``stop_early``: it always ends right
-    after min_len steps (even where a route cannot set max_len, e.g. OpenAI's)."""
+    after min_len steps (even where a route cannot set max_len, e.g. OpenAI's). ``tokens``:
+    see :data:`TOKENIZATIONS` (default "words" for a full-size model, else "chars")."""
     import contextlib
     import io
 
@@ -248,7 +294,7 @@ def build(directory: str | Path, full_size: bool = False, stop_never: bool = Fal
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    vocab_size = write_tokenizer(directory)
+    vocab_size = write_tokenizer(directory, tokens or ("words" if full_size else "chars"))
     config = model_config(vocab_size, full_size, architecture, layers)
     (directory / "config.json").write_text(json.dumps(config, indent=2))
 
@@ -293,12 +339,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop-early", action="store_true",
                         help="the stop head always fires: every generation ends after min_len")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tokens", choices=TOKENIZATIONS,
+                        help="how text becomes tokens: a token per character, or per word piece "
+                        "as dense as the real tokenizer's (default: words with --full-size, "
+                        "else chars)")
     args = parser.parse_args(argv)
     if args.layers is not None and args.layers < 1:
         parser.error("--layers must be at least 1")
     path = build(args.directory, full_size=args.full_size, stop_never=args.stop_never,
                  seed=args.seed, architecture=args.architecture, layers=args.layers,
-                 stop_early=args.stop_early)
+                 stop_early=args.stop_early, tokens=args.tokens)
     print(path)
     return 0
 
