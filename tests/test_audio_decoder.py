@@ -9,7 +9,6 @@ import json
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
 from voxdesk.engine import SynthesisParams, SynthesisRequest
 from voxdesk.engine.audio_decoder import (
@@ -50,8 +49,8 @@ def test_a_transposed_convolution_as_a_matrix_product(channels_in, channels_out,
 
 
 def test_the_decoder_streams_the_same_audio_with_less_work(engine, tiny_model_dir):
-    from voxcpm.modules.audiovae.audio_vae_v2 import StreamingVAEDecoder
     from torch.nn.utils.weight_norm import WeightNorm
+    from voxcpm.modules.audiovae.audio_vae_v2 import StreamingVAEDecoder
 
     vae = engine._model.tts.audio_vae  # as Engine.load left it
     assert not any(isinstance(h, WeightNorm) for m in vae.modules()

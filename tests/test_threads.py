@@ -62,8 +62,7 @@ def test_a_program_that_gets_busy_mid_sentence_is_noticed_within_that_sentence(w
     try:
         with competing_processes(os.cpu_count() or 1, max_seconds=60):
             # Its first window is too short to act on: the sentence starts with every thread.
-            warm_engine.threads = tuner = ThreadTuner(max_threads=max(2, before),
-                                                      cores=os.cpu_count())
+            warm_engine.threads = ThreadTuner(max_threads=max(2, before), cores=os.cpu_count())
             for _chunk in warm_engine.synthesize(request):
                 threads_per_chunk.append(torch.get_num_threads())
     finally:

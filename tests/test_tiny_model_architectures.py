@@ -70,6 +70,10 @@ def test_full_width_model_builds_loads_and_speaks_through_the_engine(architectur
         assert embed.get_dtype() == "BF16"  # stored like the real checkpoints
 
     engine = Engine.load(str(folder), device="cpu")  # the path real checkpoints take
+    from voxdesk.engine.packed_linear import PackedLinear
+
+    # Full-width layers are packed for oneDNN (voxdesk.engine.packed_linear).
+    assert any(isinstance(m, PackedLinear) for m in engine._model.tts.modules())
     # Word pieces, as dense as a real tokenizer's, not a token per character.
     assert len(engine._model.tts.text_tokenizer("This is the reader's first sentence.")) < 16
     info = engine.info

@@ -25,6 +25,10 @@ from torch import nn
 
 log = logging.getLogger(__name__)
 
+#: Smaller layers stay as they are: oneDNN's call costs ~15-20 us more than ``F.linear``'s, which
+#: a weight this big (bfloat16, 1 row) earns back; the tiny test model's layers (64 wide) lost
+#: 3x. Every layer of the full-size models is above it (the smallest, 1024 x 256).
+MIN_ELEMENTS = 256 * 1024
 #: What packing may change in one product (relative to its largest value): rounding only.
 SELF_CHECK_TOLERANCE = 2e-2
 PACKABLE_DTYPES = (torch.float32, torch.bfloat16)
@@ -72,21 +76,22 @@ def kernel_agrees(dtype: torch.dtype) -> bool:
     return bool((got - want).abs().max() <= SELF_CHECK_TOLERANCE * want.abs().max())
 
 
-def _packable(module: nn.Module) -> bool:
+def _packable(module: nn.Module, min_elements: int) -> bool:
     weight = module.weight
     return (type(module) is nn.Linear and weight.device.type == "cpu" and weight.dim() == 2
-            and weight.dtype in PACKABLE_DTYPES)
+            and weight.dtype in PACKABLE_DTYPES and weight.numel() >= min_elements)
 
 
-def pack_linear_weights(model: nn.Module) -> int:
-    """Replace the model's plain CPU linear layers by packed ones; returns how many."""
+def pack_linear_weights(model: nn.Module, min_elements: int = MIN_ELEMENTS) -> int:
+    """Replace the model's plain CPU linear layers of at least ``min_elements`` weights by
+    packed ones; returns how many."""
     if not torch.backends.mkldnn.is_available():
         return 0
     agrees: dict[torch.dtype, bool] = {}
     packed = 0
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
-            if not isinstance(child, nn.Linear) or not _packable(child):
+            if not isinstance(child, nn.Linear) or not _packable(child, min_elements):
                 continue
             dtype = child.weight.dtype
             if dtype not in agrees:

@@ -3,10 +3,10 @@
 torch runs each operation on all its threads, which then wait for each other. When another
 program keeps a core busy, one of them is often descheduled and the others spin until it comes
 back: with 2 threads on 2 cores and one competing process, every step takes far more than the
-fair 2x. So before each sentence and between its steps :class:`ThreadTuner` looks at how much CPU the *other* programs
-used since it last looked (Linux /proc/stat minus this process's own time) and uses the cores
-left, at least one, at most the count torch started with. Elsewhere, or when the user fixed the
-count (OMP_NUM_THREADS / VOXDESK_THREADS), it does nothing.
+fair 2x. So before each sentence and between its steps :class:`ThreadTuner` looks at how
+much CPU the *other* programs used since it last looked (Linux /proc/stat minus this process's
+own time) and uses the cores left, at least one, at most the count torch started with.
+Elsewhere, or when the user fixed the count (OMP_NUM_THREADS / VOXDESK_THREADS), it does nothing.
 """
 
 from __future__ import annotations
