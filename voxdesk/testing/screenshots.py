@@ -61,17 +61,22 @@ def dark_palette() -> Any:
 
 
 def _wait(condition: Any, timeout_s: float) -> bool:
-    from PySide6.QtTest import QTest
+    """Process events until ``condition()`` or the timeout. Through a QEventLoop, not
+    QTest.qWait: PySide6's qWait keeps the GIL while it waits, which starved the engine's
+    threads (a 6-step warm-up of the tiny model took over a minute instead of 2 s)."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
     deadline = time.monotonic() + timeout_s
     while not condition() and time.monotonic() < deadline:
-        QTest.qWait(20)
+        loop = QEventLoop()
+        QTimer.singleShot(20, loop.quit)
+        loop.exec()
     return bool(condition())
 
 
 def stage(engine: Any, folder: Path, theme: str) -> Any:
     """A window on ``engine`` reading DOCUMENT's second chapter, paused, with the outline shown
-    (the caller closes it)."""
+    (the caller closes it). The document is written to ``folder/theme``."""
     from PySide6.QtWidgets import QApplication
 
     from voxdesk.gui.main_window import MainWindow
@@ -94,7 +99,8 @@ def stage(engine: Any, folder: Path, theme: str) -> Any:
         _wait(lambda: not controller.speaking, 30)
     window.params_panel.set_params(params)
     window.params_panel.set_max_steps(8)
-    document = folder / "The lighthouse keeper.md"
+    (folder / theme).mkdir(parents=True, exist_ok=True)
+    document = folder / theme / "The lighthouse keeper.md"
     document.write_text(DOCUMENT, encoding="utf-8")
     window.open_text_file(document)
     shown = window.editor.toPlainText()  # as the window lays it out (headings without "#")
@@ -107,8 +113,8 @@ def stage(engine: Any, folder: Path, theme: str) -> Any:
     return window
 
 
-def take(engine: Any, folder: Path, theme: str) -> Path:
-    window = stage(engine, folder, theme)
+def take(engine: Any, folder: Path, work: Path, theme: str) -> Path:
+    window = stage(engine, work, theme)
     path = folder / f"window-{theme}.png"
     try:
         if not window.grab().save(str(path)):
@@ -137,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         model = tiny_model.build(Path(work) / "model", stop_never=True)
         engine = Engine.load(str(model), device="cpu")
         for theme in ("light", "dark"):
-            print(take(engine, args.folder, theme))
+            # Data of its own per shot: the second is not offered the first one's position.
+            os.environ["VOXDESK_DATA_DIR"] = str(Path(work) / f"data-{theme}")
+            print(take(engine, args.folder, Path(work) / "documents", theme))
     return 0
 
 
