@@ -19,6 +19,7 @@ it took ~185 ms a chunk (0.16 s of audio), ~15 % of a step (session 6, docs/perf
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -71,6 +72,7 @@ def is_plain_transposed_conv1d(conv: Any) -> bool:
             and tuple(conv.dilation) == (1,))
 
 
+@functools.lru_cache(maxsize=1)
 def _fast_streaming_decoder_class() -> type:
     """voxcpm's StreamingVAEDecoder (VoxCPM2), its transposed convolutions through
     :func:`transposed_conv1d`. The causal state handling is voxcpm's: each chunk's input is
