@@ -46,6 +46,9 @@ def _product(x: torch.Tensor, packed: torch.Tensor, bias: torch.Tensor | None) -
 class PackedLinear(nn.Module):
     """``nn.Linear`` for inference, its weight in oneDNN's layout (not usable as a matrix)."""
 
+    packed_weight: torch.Tensor
+    bias: torch.Tensor | None
+
     def __init__(self, linear: nn.Linear) -> None:
         super().__init__()
         self.in_features = linear.in_features
