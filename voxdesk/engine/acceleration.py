@@ -56,10 +56,11 @@ class Acceleration:
 
 
 def apply_uncompiled_speed_ups(tts: Any, device: str) -> None:
-    """What makes an uncompiled model faster on the CPU without changing its voice: attention
+    """What makes an uncompiled model faster on the CPU at the same weights and steps: attention
     over the filled KV cache only (voxdesk.engine.attention), each prompt patch encoded once
     (voxdesk.engine.patch_cache), the linear layers' weights laid out for oneDNN
-    (voxdesk.engine.packed_linear). The first two change shapes from step to step, which
+    (voxdesk.engine.packed_linear; it sums in another order: bfloat16 audio moves by rounding,
+    SNR ~59 dB, docs/performance.md). The first two change shapes from step to step, which
     compilation (CUDA graphs) cannot have: :func:`undo_uncompiled_speed_ups` before compiling.
     Packing cannot be undone, so this runs only on a model that will not be compiled (at load,
     or after compilation failed). Not on a GPU: the first two read a value back to the host
