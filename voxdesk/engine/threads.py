@@ -77,9 +77,12 @@ class ThreadTuner:
             if self.threads != self.max_threads:
                 self.reset()
             return self.threads
+        # Called between steps too: read /proc only once the window is long enough to act on.
+        if time.monotonic() - self._last[0] < MIN_WINDOW_S:
+            return self.threads
         now = self._sample()
-        (t0, cpu0, own0), (t1, cpu1, own1) = self._last, now
-        if t1 - t0 < MIN_WINDOW_S or None in (cpu0, cpu1, own0, own1):
+        (_, cpu0, own0), (_, cpu1, own1) = self._last, now
+        if None in (cpu0, cpu1, own0, own1):
             return self.threads
         self._last = now
         assert cpu0 is not None and cpu1 is not None and own0 is not None and own1 is not None
