@@ -200,7 +200,8 @@ def _word_pieces() -> tuple[dict[str, int], list[tuple[str, str]]]:
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
     vocab = _vocabulary()
-    vocab["\u2581"] = max(vocab.values()) + 1  # the word-start marker (SentencePiece's)
+    next_id = max(vocab.values()) + 1
+    vocab["\u2581"] = next_id  # the word-start marker (SentencePiece's)
     known = set(vocab)
     corpus = [re.sub(r"\s+", " ", "".join(c if c in known else " " for c in text))
               for _, text in sorted(pydoc_data.topics.topics.items())]
@@ -211,20 +212,22 @@ def _word_pieces() -> tuple[dict[str, int], list[tuple[str, str]]]:
         initial_alphabet=[c for c in vocab if len(c) == 1]))
     merges = [tuple(m) for m in json.loads(learner.to_str())["model"]["merges"]]
     for left, right in merges:
-        vocab.setdefault(left + right, max(vocab.values()) + 1)
+        if left + right not in vocab:
+            next_id += 1
+            vocab[left + right] = next_id
     return vocab, merges  # type: ignore[return-value]
 
 
 def write_tokenizer(directory: Path, tokens: str = "chars") -> int:
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
 
-    vocab = _vocabulary()
     if tokens == "words":
         vocab, merges = _word_pieces()
         tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>"))
         tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first", split=False)
         tokenizer.decoder = decoders.Metaspace(prepend_scheme="first", split=False)
     else:
+        vocab = _vocabulary()
         tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
         tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
         tokenizer.decoder = decoders.Fuse()
