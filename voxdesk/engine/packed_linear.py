@@ -19,6 +19,7 @@ this torch has no oneDNN.
 from __future__ import annotations
 
 import logging
+from typing import TypeGuard
 
 import torch
 from torch import nn
@@ -79,9 +80,12 @@ def kernel_agrees(dtype: torch.dtype) -> bool:
     return bool((got - want).abs().max() <= SELF_CHECK_TOLERANCE * want.abs().max())
 
 
-def _packable(module: nn.Module, min_elements: int) -> bool:
+def _packable(module: nn.Module, min_elements: int) -> TypeGuard[nn.Linear]:
+    """A plain ``nn.Linear`` (not a subclass with its own forward) worth packing."""
+    if type(module) is not nn.Linear:
+        return False
     weight = module.weight
-    return (type(module) is nn.Linear and weight.device.type == "cpu" and weight.dim() == 2
+    return (weight.device.type == "cpu" and weight.dim() == 2
             and weight.dtype in PACKABLE_DTYPES and weight.numel() >= min_elements)
 
 
@@ -94,7 +98,7 @@ def pack_linear_weights(model: nn.Module, min_elements: int = MIN_ELEMENTS) -> i
     packed = 0
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
-            if not isinstance(child, nn.Linear) or not _packable(child, min_elements):
+            if not _packable(child, min_elements):
                 continue
             dtype = child.weight.dtype
             if dtype not in agrees:
