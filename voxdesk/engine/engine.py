@@ -37,6 +37,7 @@ from voxdesk.engine.continuity import (
     Continuity,
     SpokenSentence,
 )
+from voxdesk.engine.heap import settle_long_lived_objects
 from voxdesk.engine.house_voice import (
     HOUSE_MAX_STEPS,
     HOUSE_SEED,
@@ -286,7 +287,9 @@ class Engine:
             engine.remember_speed()
         engine.acceleration.compile_mode = compile
         if warm_up:
-            engine.start_warm_up(compile)
+            engine.start_warm_up(compile)  # settles the heap when done
+        else:
+            settle_long_lived_objects()
         return engine
 
     def remember_speed(self, directory: str | os.PathLike[str] | None = None) -> bool:
@@ -315,6 +318,7 @@ class Engine:
                 self.acceleration = warm_up(self._model.tts, self.info.device, compile,
                                             self._warm_up_generation)
                 self._learn_from_warm_up(self.acceleration.warm_up_steps_s)
+                settle_long_lived_objects()  # the warm-up made long-lived objects too
             finally:
                 self._lock.release()
                 self._warmed.set()

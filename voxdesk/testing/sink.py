@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +142,76 @@ def non_silent_span(samples: np.ndarray, threshold: float = 1e-3) -> tuple[int, 
     """First and one-past-last sample index louder than ``threshold`` (0, 0 if silent)."""
     loud = np.flatnonzero(np.abs(samples) > threshold)
     return (int(loud[0]), int(loud[-1]) + 1) if loud.size else (0, 0)
+
+
+@dataclass
+class Hearing:
+    """What a sink carried, compared sample by sample with what was played (:func:`compare_heard`)."""
+
+    losses: list[tuple[int, int]]  # (sample of the played audio where a loss began, samples lost)
+    garbled_at: int | None  # first played sample not found intact after it, if any
+
+    @property
+    def samples_lost(self) -> int:
+        return sum(count for _, count in self.losses)
+
+
+def _without_silence(samples: np.ndarray, shortest: int) -> np.ndarray:
+    """``samples`` with every run of ``shortest`` or more exact zeros taken out."""
+    silent = samples == 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], silent, [False]]).astype(np.int8)))
+    keep = np.ones(samples.size, dtype=bool)
+    for begin, end in zip(edges[::2], edges[1::2]):
+        if end - begin >= shortest:
+            keep[begin:end] = False
+    return samples[keep]
+
+
+def _first_exact_match(needle: np.ndarray, haystack: np.ndarray, tolerance: float) -> int | None:
+    """Where ``needle`` first appears in ``haystack`` within ``tolerance`` per sample."""
+    if haystack.size < needle.size:
+        return None
+    windows = np.lib.stride_tricks.sliding_window_view(haystack, needle.size)
+    found = np.flatnonzero(np.max(np.abs(windows - needle), axis=1) <= tolerance)
+    return int(found[0]) if found.size else None
+
+
+def compare_heard(recorded: np.ndarray, expected: np.ndarray, tolerance: float = 2e-3,
+                  shortest_silence: int = 48, probe: int = 64) -> Hearing:
+    """Compare what the sink carried with what was played, sample by sample.
+
+    Silence is taken out of both first: a pause (an underrun, or the sink's own silence before
+    and after) inserts exact zeros, which only delay what follows; model audio never holds
+    ``shortest_silence`` exact zeros in a row. What is left must then be ``expected`` itself
+    (to the sink's 16-bit rounding), except where samples went missing: each loss is found
+    by where the recording picks up again. Unlike correlation, this cannot be fooled by the
+    random test model's self-similar noise, and it counts every lost sample.
+    """
+    heard = _without_silence(recorded.astype(np.float64), shortest_silence)
+    played = _without_silence(expected.astype(np.float64), shortest_silence)
+    losses: list[tuple[int, int]] = []
+    at_heard = at_played = 0
+    while at_played < played.size:
+        if at_heard + probe > heard.size:  # the recording ended first: the rest was lost
+            if at_heard < heard.size and not np.allclose(
+                    heard[at_heard:], played[at_played : at_played + heard.size - at_heard],
+                    rtol=0, atol=tolerance):
+                return Hearing(losses, at_played)
+            at_played += heard.size - at_heard
+            losses.append((at_played, played.size - at_played))
+            break
+        resume = _first_exact_match(heard[at_heard : at_heard + probe], played[at_played:],
+                                    tolerance)
+        if resume is None:
+            return Hearing(losses, at_played)
+        if resume:
+            losses.append((at_played, resume))
+            at_played += resume
+        span = min(heard.size - at_heard, played.size - at_played)
+        wrong = np.flatnonzero(np.abs(heard[at_heard : at_heard + span]
+                                      - played[at_played : at_played + span]) > tolerance)
+        step = int(wrong[0]) if wrong.size else span
+        at_heard += step
+        at_played += step
+    garbled = at_played if at_heard < heard.size else None  # audio after the end: not ours
+    return Hearing(losses, garbled)
