@@ -1,7 +1,6 @@
 """The `voxdesk` command line, run as a user runs it: a real subprocess, real files, real audio."""
 
 import os
-import re
 import signal
 import subprocess
 import time
@@ -9,7 +8,6 @@ import time
 import pytest
 import soundfile
 
-from voxdesk.audio.player import DEFAULT_LATENCY_S
 from voxdesk.testing.sink import compare_heard
 
 TEXT = "Hello from the command line. This is a second sentence."
@@ -58,16 +56,11 @@ def test_speak_plays_the_synthesised_audio(cli, tiny_model_dir, tmp_path, sink_r
         result = cli("speak", TEXT, "--model", str(tiny_model_dir), "--stats", "--pause", "0",
                      *FAST)
     assert result.returncode == 0, result.stderr
-    expected, expected_rate = soundfile.read(reference, dtype="float32")
+    expected, _ = soundfile.read(reference, dtype="float32")
     heard = compare_heard(rec.samples, expected)
-    assert heard.garbled_at is None, heard  # every sample heard is the model's, in order
-    # Nothing lost, except where the sound server itself ran dry (a starved machine, as CI's
-    # can be): ALSA's pulse plugin then reconnects its stream and drops what it held, at most
-    # the device buffer PortAudio asked for (rounded up to ALSA's periods). Counted in --stats.
-    underflows = int(re.search(r"device_underflows: (\d+)", result.stderr).group(1))
-    assert len(heard.losses) <= underflows, (heard, underflows)
-    most = round(2 * DEFAULT_LATENCY_S * expected_rate)
-    assert all(count <= most for _, count in heard.losses), (heard, most)
+    # Every sample heard, in order, none lost: pauses (an underrun, a stall on a busy machine)
+    # may come between them (tests/test_audio_stall.py).
+    assert heard.garbled_at is None and heard.losses == [], heard
     assert "first_audible_latency" in result.stderr
     # The terminal shows VoxDesk's own lines, not the libraries' chatter (ALSA's underrun
     # reports, torch's deprecation warnings): those go to the log file.

@@ -35,6 +35,7 @@ class UtteranceMetrics:
     seams: int = 0  # underruns inside a sentence (stutter), see Player.seams
     gap_s: float = 0.0  # silence heard while waiting for audio after the first sample
     device_underflows: int = 0  # callbacks PortAudio ran late (the device buffer ran dry)
+    stalls: int = 0  # callbacks later than the device buffer lasts (Player._note_a_stall)
 
     @classmethod
     def collect(cls, stats: SynthesisStats, player: Player | None = None) -> UtteranceMetrics:
@@ -54,6 +55,7 @@ class UtteranceMetrics:
             seams=player.seams if player is not None else 0,
             gap_s=player.gap_seconds if player is not None else 0.0,
             device_underflows=player.device_underflows if player is not None else 0,
+            stalls=player.stalls if player is not None else 0,
         )
 
     def as_dict(self) -> dict[str, object]:

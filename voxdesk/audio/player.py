@@ -8,6 +8,11 @@ through is heard at once. When the queue runs dry
 before the input ends, that is an underrun: it is counted and the pre-buffer is refilled before
 playing on, which turns a string of clicks into one short pause.
 
+A callback that comes later than the device buffer lasts (the interpreter was held up) is a
+stall: the sound server ran dry and drops most of a buffer of what it is given next, so the
+player gives it that much silence first (:attr:`Player.stalls`); a new stream likewise plays
+30 ms of silence before its first sample. Speech then pauses, and none of it is lost.
+
 Speed (:meth:`Player.set_speed`) is applied as the audio leaves for the device
 (voxdesk.audio.speed_queue): a change is heard within about 100 ms and needs no new synthesis.
 Positions (marks, sentence starts) are in the model's samples at any speed.
@@ -54,6 +59,16 @@ TAIL_LONGEST_S = 2.0
 # last ~0.3 s stayed in its buffer behind the clock (seen in the sink: the utterance's last two
 # chunks lost after 1-7 underflows). Silence written after them pushes them out.
 TAIL_AFTER_UNDERFLOW_S = 0.6
+# A new stream plays silence for at least this long first: audio given to its very first
+# callbacks (which PortAudio makes in a burst, to fill the buffer) lost its first 3-20 ms in the
+# sink, like audio after a stall (below). Costs speech nothing: synthesis takes longer than this
+# to bring its first chunk; a clip played at once starts up to 30 ms later, whole.
+PRE_ROLL_S = 0.03
+# Silence played after a stall of the callback, in device buffers. Calibrated in the sink
+# (tests/test_audio_stall.py): holding the GIL 25-45 ms lost nothing; from ~45 ms (once the
+# callback came later than the device buffer lasts, ~40 ms) the sound server dropped ~29 ms of
+# what it was given next, whatever the stall's length. A quarter buffer more, for a margin.
+STALL_SILENCE_BUFFERS = 1.25
 # Audio synthesis may run ahead of playback: enough for any hiccup of the model, small in memory
 # (30 s at 48 kHz is 5.8 MB, where a whole book would be gigabytes).
 DEFAULT_READ_AHEAD_S = 30.0
@@ -133,6 +148,10 @@ class Player:
         self._last_sample_heard_at: float | None = None  # on the stream's clock
         self._marks: list[tuple[int, object]] = []
         self._output_delay_s = 0.0
+        self._last_callback_at: float | None = None
+        self._silence_owed = 0  # frames of silence to play before any more audio (see below)
+        self._first_callback_at: float | None = None
+        self.stalls = 0
         self._state_before_pause = PlayerState.BUFFERING
         self._queue.reset(sample_rate)
         self._generation += 1
@@ -302,10 +321,15 @@ class Player:
         if status.output_underflow:
             self.device_underflows += 1
         out = outdata[:, 0]
+        now = time.monotonic()
+        if self._first_callback_at is None:
+            self._first_callback_at = now
+        self._note_a_stall(now, frames)
         state = self.state
         if state is PlayerState.BUFFERING:
             target = self.prebuffer_s if self.rebuffer_s is None else self.rebuffer_s
-            ready = self.queued_seconds >= target or self._input_ended
+            ready = (self.queued_seconds >= target or self._input_ended) and (
+                now - self._first_callback_at >= PRE_ROLL_S)
             if ready:
                 state = self.state = PlayerState.PLAYING
             elif self.times.first_sample_handed is not None:
@@ -313,9 +337,16 @@ class Player:
         if state is not PlayerState.PLAYING:
             outdata.fill(0)
             return
+        if self._silence_owed:
+            silent = min(self._silence_owed, frames)
+            self._silence_owed -= silent
+            out[:silent] = 0
+            if silent == frames:
+                return
+            out = out[silent:]
+            frames -= silent
         written = self._queue.render(out)
         if written and self.times.first_sample_handed is None:
-            now = time.monotonic()
             self._output_delay_s = max(0.0, time_info.outputBufferDacTime - time_info.currentTime)
             if self._output_delay_s == 0.0 and self._stream is not None:
                 self._output_delay_s = float(self._stream.latency)
@@ -341,6 +372,19 @@ class Player:
             if tail_s >= least and (heard or tail_s >= TAIL_LONGEST_S):
                 self.state = PlayerState.FINISHED
                 raise self._sd.CallbackStop
+
+    def _note_a_stall(self, now: float, frames: int) -> None:
+        """After the callback came later than the device buffer lasts, play a buffer of silence
+        before any more audio. The sound server ran dry meanwhile, and what it is given first
+        after that is lost (PortAudio through ALSA's pulse plugin: most of a buffer), so that
+        should be silence, not speech. (A Python callback waits for the GIL: a long garbage
+        collection, a busy machine.) Audio is a buffer later, whole; speech was paused anyway."""
+        last, self._last_callback_at = self._last_callback_at, now
+        buffer_s = max(self._output_delay_s, DEFAULT_LATENCY_S)
+        if (last is not None and now - last > buffer_s + frames / self.sample_rate
+                and self.times.first_sample_handed is not None):
+            self.stalls += 1
+            self._silence_owed = round(STALL_SILENCE_BUFFERS * buffer_s * self.sample_rate)
 
     def _on_stream_finished(self) -> None:
         # Runs once the last buffer has been played (after CallbackStop) or after abort().

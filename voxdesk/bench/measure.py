@@ -73,7 +73,7 @@ def speak(
         chunks = [chunk.samples for chunk in stream]
         sample = _synthesis_fields(stream.stats, [c.size for c in chunks])
         sample.update(first_audible_latency=None, underruns=None, seams=None, gap_s=None,
-                      device_underflows=None,
+                      device_underflows=None, stalls=None,
                       playback_time=None)
     else:
         player = bench.player()
@@ -95,6 +95,7 @@ def speak(
             seams=metrics.seams,
             gap_s=metrics.gap_s,
             device_underflows=metrics.device_underflows,
+            stalls=metrics.stalls,
             playback_time=(finished - stats.requested_at) if play_out and finished else None,
             # What the guard adds to the first sound (0 would be: heard as soon as it exists).
             audible_after_chunk_s=None if metrics.first_audible_latency is None

@@ -24,6 +24,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "chunk_s": ("chunk size", "s"),
     "underruns": ("underruns", "n"),
     "device_underflows": ("device underflows", "n"),
+    "stalls": ("playback stalls", "n"),
     "seams": ("seams", "n"),
     "gap_s": ("waiting silence", "s"),
     "playback_time": ("heard to the end", "s"),
