@@ -65,9 +65,10 @@ TAIL_AFTER_UNDERFLOW_S = 0.6
 # to bring its first chunk; a clip played at once starts up to 30 ms later, whole.
 PRE_ROLL_S = 0.03
 # Silence played after a stall of the callback, in device buffers. Calibrated in the sink
-# (tests/test_audio_stall.py): holding the GIL 25-45 ms lost nothing; from ~45 ms (once the
-# callback came later than the device buffer lasts, ~40 ms) the sound server dropped ~29 ms of
-# what it was given next, whatever the stall's length. A quarter buffer more, for a margin.
+# (tests/test_audio_stall.py, docs/scripts/speak_under_load.py; device delay ~40 ms): callbacks
+# 40-47 ms apart lost nothing, 50 ms apart 424 samples once; holding the GIL 60-400 ms lost
+# ~29 ms of what the server was given next, whatever the stall's length. A stall is therefore
+# any callback later than the buffer lasts; a quarter buffer more silence, for a margin.
 STALL_SILENCE_BUFFERS = 1.25
 # Audio synthesis may run ahead of playback: enough for any hiccup of the model, small in memory
 # (30 s at 48 kHz is 5.8 MB, where a whole book would be gigabytes).
@@ -324,7 +325,7 @@ class Player:
         now = time.monotonic()
         if self._first_callback_at is None:
             self._first_callback_at = now
-        self._note_a_stall(now, frames)
+        self._note_a_stall(now)
         state = self.state
         if state is PlayerState.BUFFERING:
             target = self.prebuffer_s if self.rebuffer_s is None else self.rebuffer_s
@@ -373,7 +374,7 @@ class Player:
                 self.state = PlayerState.FINISHED
                 raise self._sd.CallbackStop
 
-    def _note_a_stall(self, now: float, frames: int) -> None:
+    def _note_a_stall(self, now: float) -> None:
         """After the callback came later than the device buffer lasts, play a buffer of silence
         before any more audio. The sound server ran dry meanwhile, and what it is given first
         after that is lost (PortAudio through ALSA's pulse plugin: most of a buffer), so that
@@ -381,7 +382,7 @@ class Player:
         collection, a busy machine.) Audio is a buffer later, whole; speech was paused anyway."""
         last, self._last_callback_at = self._last_callback_at, now
         buffer_s = max(self._output_delay_s, DEFAULT_LATENCY_S)
-        if (last is not None and now - last > buffer_s + frames / self.sample_rate
+        if (last is not None and now - last > buffer_s
                 and self.times.first_sample_handed is not None):
             self.stalls += 1
             self._silence_owed = round(STALL_SILENCE_BUFFERS * buffer_s * self.sample_rate)
