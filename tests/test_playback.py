@@ -10,7 +10,7 @@ from voxdesk.engine import SynthesisParams, SynthesisRequest
 from voxdesk.errors import AudioDeviceError
 from voxdesk.speech import Utterance
 from voxdesk.testing.sink import (
-    find_pieces_in_order,
+    compare_heard,
     non_silent_span,
     normalized_cross_correlation,
 )
@@ -35,8 +35,9 @@ def test_player_plays_exactly_what_it_is_given(sink_recorder):
         assert player.wait(10)
         player.close()
     assert player.state is PlayerState.FINISHED and player.underruns == 0
-    correlation, _ = normalized_cross_correlation(rec.samples, signal)
-    assert correlation > 0.95
+    # Every sample, in order (a stall may pause it); the sink's 16 bits clip what passes 1.0.
+    heard = compare_heard(rec.samples, np.clip(signal, -1.0, 1.0))
+    assert heard.garbled_at is None and heard.losses == [], heard
     assert player.times.first_sample_handed is not None
     assert player.times.first_sample_audible >= player.times.first_sample_handed
 
@@ -50,8 +51,8 @@ def test_spoken_utterance_reaches_the_sink(engine, sink_recorder):
         utterance = Utterance(engine, player, request).start()
         assert utterance.wait(30)
         player.close()
-    scores = find_pieces_in_order(rec.samples, expected)
-    assert len(scores) == 16 and min(scores) > 0.9, scores
+    heard = compare_heard(rec.samples, expected)
+    assert heard.garbled_at is None and heard.losses == [], heard
     metrics = utterance.metrics
     assert metrics.chunks == 16 and metrics.audio_duration == pytest.approx(16 * 0.16)
     assert 0 < metrics.first_chunk_latency <= metrics.first_audible_latency

@@ -67,8 +67,12 @@ PRE_ROLL_S = 0.03
 # Silence played after a stall of the callback, in device buffers. Calibrated in the sink
 # (tests/test_audio_stall.py, docs/scripts/speak_under_load.py; device delay ~40 ms): callbacks
 # 40-47 ms apart lost nothing, 50 ms apart 424 samples once; holding the GIL 60-400 ms lost
-# ~29 ms of what the server was given next, whatever the stall's length. A stall is therefore
-# any callback later than the buffer lasts; a quarter buffer more silence, for a margin.
+# ~29 ms of what the server was given next, whatever the stall's length; in the test process
+# (model and player in one interpreter, two busy processes) 100-500 samples went missing at
+# gaps just under a buffer. A stall is therefore a callback later than three quarters of the
+# buffer (a pause too many costs ~50 ms of silence, a stall missed costs speech); a quarter
+# buffer more silence than a buffer, for a margin.
+STALL_AFTER_BUFFERS = 0.75
 STALL_SILENCE_BUFFERS = 1.25
 # Audio synthesis may run ahead of playback: enough for any hiccup of the model, small in memory
 # (30 s at 48 kHz is 5.8 MB, where a whole book would be gigabytes).
@@ -375,14 +379,14 @@ class Player:
                 raise self._sd.CallbackStop
 
     def _note_a_stall(self, now: float) -> None:
-        """After the callback came later than the device buffer lasts, play a buffer of silence
-        before any more audio. The sound server ran dry meanwhile, and what it is given first
-        after that is lost (PortAudio through ALSA's pulse plugin: most of a buffer), so that
+        """After the callback came nearly as late as the device buffer lasts, play a buffer of
+        silence before any more audio. The sound server ran dry meanwhile, and what it is given
+        first after that is lost (PortAudio through ALSA's pulse plugin: most of a buffer), so that
         should be silence, not speech. (A Python callback waits for the GIL: a long garbage
         collection, a busy machine.) Audio is a buffer later, whole; speech was paused anyway."""
         last, self._last_callback_at = self._last_callback_at, now
         buffer_s = max(self._output_delay_s, DEFAULT_LATENCY_S)
-        if (last is not None and now - last > buffer_s
+        if (last is not None and now - last > STALL_AFTER_BUFFERS * buffer_s
                 and self.times.first_sample_handed is not None):
             self.stalls += 1
             self._silence_owed = round(STALL_SILENCE_BUFFERS * buffer_s * self.sample_rate)
