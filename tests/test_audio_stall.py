@@ -14,7 +14,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from voxdesk.testing.sink import compare_heard
+from voxdesk.testing.sink import compare_heard, zero_runs
 
 RATE = 48000
 PLAY = textwrap.dedent("""
@@ -43,9 +43,7 @@ PLAY = textwrap.dedent("""
 
 
 def _longest_silence(samples: np.ndarray) -> int:
-    silent = np.concatenate([[False], samples == 0, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(silent))
-    return int(np.max(edges[1::2] - edges[::2])) if edges.size else 0
+    return max((end - begin for begin, end in zero_runs(samples)), default=0)
 
 
 def _play(tmp_path, sink_recorder, stall_at: int) -> tuple[np.ndarray, np.ndarray, int]:

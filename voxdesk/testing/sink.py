@@ -151,17 +151,19 @@ class Hearing:
     losses: list[tuple[int, int]]  # (sample of the played audio where a loss began, samples lost)
     garbled_at: int | None  # first played sample not found intact after it, if any
 
-    @property
-    def samples_lost(self) -> int:
-        return sum(count for _, count in self.losses)
+
+
+def zero_runs(samples: np.ndarray) -> list[tuple[int, int]]:
+    """Each run of exact zeros in ``samples``: (first index, one past the last)."""
+    silent = np.concatenate([[False], samples == 0, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(silent))
+    return [(int(begin), int(end)) for begin, end in zip(edges[::2], edges[1::2])]
 
 
 def _without_silence(samples: np.ndarray, shortest: int) -> np.ndarray:
     """``samples`` with every run of ``shortest`` or more exact zeros taken out."""
-    silent = samples == 0
-    edges = np.flatnonzero(np.diff(np.concatenate([[False], silent, [False]]).astype(np.int8)))
     keep = np.ones(samples.size, dtype=bool)
-    for begin, end in zip(edges[::2], edges[1::2]):
+    for begin, end in zero_runs(samples):
         if end - begin >= shortest:
             keep[begin:end] = False
     return samples[keep]
