@@ -1,9 +1,8 @@
 """A loaded model is kept out of Python's later garbage collections (voxdesk.engine.heap).
 
 A full collection holds the GIL while it walks every tracked object; with torch and a model
-loaded that stalled PortAudio's Python callback for 200-440 ms in the middle of an utterance,
-and ALSA's recovery dropped the speech the sound server held. After a load, only objects made
-since are left for the collector to walk.
+loaded that stalled PortAudio's Python callback for 200-440 ms in the middle of an utterance.
+After a load, only objects made since are left for the collector to walk.
 """
 
 import subprocess

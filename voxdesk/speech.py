@@ -35,7 +35,7 @@ class UtteranceMetrics:
     seams: int = 0  # underruns inside a sentence (stutter), see Player.seams
     gap_s: float = 0.0  # silence heard while waiting for audio after the first sample
     device_underflows: int = 0  # callbacks PortAudio ran late (the device buffer ran dry)
-    stalls: int = 0  # callbacks later than the device buffer lasts (Player._note_a_stall)
+    stalls: int = 0  # callbacks nearly as late as the device buffer lasts (Player._note_a_stall)
 
     @classmethod
     def collect(cls, stats: SynthesisStats, player: Player | None = None) -> UtteranceMetrics:

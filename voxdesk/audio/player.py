@@ -8,8 +8,8 @@ through is heard at once. When the queue runs dry
 before the input ends, that is an underrun: it is counted and the pre-buffer is refilled before
 playing on, which turns a string of clicks into one short pause.
 
-A callback that comes later than the device buffer lasts (the interpreter was held up) is a
-stall: the sound server ran dry and drops most of a buffer of what it is given next, so the
+A callback that comes nearly as late as the device buffer lasts (the interpreter was held up)
+is a stall: the sound server ran dry and drops most of a buffer of what it is given next, so the
 player gives it that much silence first (:attr:`Player.stalls`); a new stream likewise plays
 30 ms of silence before its first sample. Speech then pauses, and none of it is lost.
 

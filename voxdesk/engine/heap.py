@@ -3,8 +3,8 @@
 A full collection walks every object the collector tracks while holding the GIL. With torch,
 transformers and a model loaded that is ~200 ms on an idle 2-core machine and 300-440 ms on a
 busy one, and one came during nearly every first utterance. PortAudio's callback is Python
-(sounddevice), so it cannot run meanwhile: the sound server runs dry, and ALSA's recovery from
-the underrun drops the 20-40 ms of speech still in its buffer (heard as a clipped word).
+(sounddevice), so it cannot run meanwhile and the sound server runs dry (the player then
+pauses rather than loses speech: voxdesk.audio.player, stalls).
 """
 
 from __future__ import annotations
