@@ -7,7 +7,13 @@ import time
 import pytest
 
 from voxdesk.bench.competitors import competing_processes
-from voxdesk.engine.threads import ThreadTuner, free_cores
+from voxdesk.engine.threads import (
+    PARALLEL_MIN_WEIGHTS,
+    ThreadTuner,
+    free_cores,
+    machine_threads,
+    start_threads,
+)
 
 
 def test_free_cores_subtracts_this_process_from_the_machines_use():
@@ -35,6 +41,32 @@ def test_other_programs_on_every_core_leave_one_torch_thread(monkeypatch):
     finally:
         tuner.reset()
         torch.set_num_threads(before)
+
+
+def test_a_model_too_small_to_share_runs_on_one_thread_and_a_big_one_on_all(monkeypatch):
+    import torch
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("VOXDESK_THREADS", raising=False)
+    before = torch.get_num_threads()
+    small = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.Linear(128, 64))
+    big = torch.nn.Sequential(torch.nn.Linear(64, 64),
+                              torch.nn.Linear(1024, PARALLEL_MIN_WEIGHTS // 1024))
+    try:
+        assert start_threads(small) == 1 and torch.get_num_threads() == 1
+        # ...and a big model loaded next gets the machine's count back, not the small one's
+        assert start_threads(big) == machine_threads() == torch.get_num_threads()
+        monkeypatch.setenv("VOXDESK_THREADS", "3")  # the user's count wins over the rule
+        assert start_threads(small) == 3 and torch.get_num_threads() == 3
+        monkeypatch.setenv("VOXDESK_THREADS", "many")  # a typo: the machine's count, no crash
+        assert start_threads(small) == machine_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_the_tiny_model_loads_on_one_thread_and_is_not_tuned(engine):
+    # Its largest linear layer has 8,192 weights: a second thread would only spin.
+    assert engine.threads.max_threads == 1 and not engine.threads.enabled
 
 
 def test_a_thread_count_the_user_fixed_is_left_alone(monkeypatch):

@@ -58,7 +58,7 @@ from voxdesk.engine.request import SynthesisParams, SynthesisRequest, VoiceRefer
 from voxdesk.engine.segmentation import DEFAULT_MAX_WEIGHT, Segment, split_text
 from voxdesk.engine.speed import SpeedModel, speed_file
 from voxdesk.engine.style import require_description_model
-from voxdesk.engine.threads import ThreadTuner
+from voxdesk.engine.threads import ThreadTuner, start_threads
 from voxdesk.engine.typography import normalize_typography
 from voxdesk.engine.voice_prompt import DiskPromptCache, PromptCache, model_fingerprint
 from voxdesk.errors import (
@@ -253,6 +253,8 @@ class Engine:
         self._warmed = threading.Event()
         self._warmed.set()
         #: torch's thread count follows the cores other programs leave (voxdesk.engine.threads).
+        if model.info.device == "cpu":
+            start_threads(model.tts)
         self.threads = ThreadTuner()
         self.threads.enabled &= model.info.device == "cpu"
 
