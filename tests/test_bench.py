@@ -133,6 +133,9 @@ def test_overhead_long_text_and_voice_cache(tiny_model_dir, tmp_path, cli):
         "continuity off", "continuity on", "continuity on 0+1 s"]
     for sample in continuity:
         assert len(sample["sentence_first_chunk"]) == sample["segments"] == 6
+        # A forced 1.28 s a sentence: sentences as long as 1.28 s of speech (~18 characters),
+        # not the document's 87, so each context has the text a listener's would.
+        assert 12 <= sample["sentence_chars"] <= 20
         assert all(t > 0 for t in sample["sentence_first_chunk"])
     context = {s["variant"]: s["context_s"] for s in continuity}
     assert context["continuity off"] == 0

@@ -169,6 +169,10 @@ def test_position_is_saved_and_offered_again_after_kill_9(kind, books, qtbot, wa
     assert asked.args[0].text.startswith(expected)
     qtbot.waitUntil(lambda: highlighted(window) == expected, timeout=20000)
     assert not bar.isVisible()
+    # The status line counts in the bar's frame: the chapter's sentences, not the reading's.
+    count = len(split_text(shown.chapter_texts[0]))
+    qtbot.waitUntil(lambda: window.transport.position.text().startswith(
+        f"Sentence {position['sentence'] + 1} of {count}"), timeout=5000)
     with qtbot.waitSignal(window.controller.speechEnded, timeout=5000):
         window.controller.stop()
 

@@ -31,6 +31,26 @@ LONG = (
 
 REPEAT_TEXTS = {"short": SHORT, "medium": MEDIUM, "long": LONG}
 
+#: Characters in a second of ordinary English speech (about 150 words a minute).
+SPEECH_CHARS_PER_SECOND = 14.0
+_FILLER = ("the reader turns the page and the quiet story goes on for a while before the "
+           "evening comes").split()
+
+
+def sentences_lasting(seconds: float, count: int) -> str:
+    """``count`` numbered sentences, each as long as ``seconds`` of ordinary speech says: the
+    text for audio whose length is forced, so that text and audio have a listener's density."""
+    target = max(12, round(seconds * SPEECH_CHARS_PER_SECOND))
+    sentences = []
+    for number in range(1, count + 1):
+        words = [f"Part {number}"]
+        for word in _FILLER:
+            if len(" ".join(words)) + 1 + len(word) + 1 > target:
+                break
+            words.append(word)
+        sentences.append(" ".join(words) + ".")
+    return " ".join(sentences)
+
 
 def document(chars: int = 10_000) -> str:
     """A document of at least ``chars`` characters, in numbered sentences of ordinary length."""

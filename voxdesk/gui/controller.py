@@ -334,8 +334,10 @@ class SpeechController(VoiceChoice, ModelControl, ExportControl, DocumentControl
         reading = self._reading
         if reading is None or not self.speaking:
             return IDLE
+        document = self.document
         return navigation.position(reading, self._segments, self._heard, self.outline,
-                                   self.played_seconds(), self.speed)
+                                   self.played_seconds(), self.speed,
+                                   document.sentence_in_chapter if document else None)
 
     def next_sentence(self) -> bool:
         return self._go(lambda r: navigation.next_sentence(r, self._segments, self._heard))

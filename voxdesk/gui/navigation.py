@@ -4,6 +4,7 @@ of what is being read, its sentences, the one heard and the outline (no Qt, no e
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from voxdesk.engine import Segment
@@ -43,7 +44,10 @@ def heard_offset(reading: Reading, segments: tuple[Segment, ...], heard: int) ->
 
 
 def position(reading: Reading, segments: tuple[Segment, ...], heard: int,
-             outline: tuple[Chapter, ...], elapsed_s: float, speed: float) -> Position:
+             outline: tuple[Chapter, ...], elapsed_s: float, speed: float,
+             in_chapter: Callable[[int], tuple[int, int] | None] | None = None) -> Position:
+    """Where the reading is. ``in_chapter``: (sentence, sentences) of a shown document's
+    chapter at an offset, counted instead of the reading's own sentences when there is one."""
     offset = heard_offset(reading, segments, heard)
     chapter = ""
     if reading.shown:
@@ -51,7 +55,10 @@ def position(reading: Reading, segments: tuple[Segment, ...], heard: int,
         chapter = outline[index].title if index >= 0 else ""
     done = offset - reading.start
     per_char = elapsed_s / done if done > 40 and elapsed_s > 1.0 else SECONDS_PER_CHAR / speed
-    return Position(heard + 1, len(segments), chapter, elapsed_s,
+    sentence, sentences = heard + 1, len(segments)
+    if in_chapter is not None and reading.shown and heard >= 0:
+        sentence, sentences = in_chapter(offset) or (sentence, sentences)
+    return Position(sentence, sentences, chapter, elapsed_s,
                     max(0.0, (reading.end - offset) * per_char))
 
 

@@ -7,9 +7,10 @@ voxdesk.reading_position saves. No Qt here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from voxdesk.documents import PARAGRAPH_BREAK, OpenedDocument
-from voxdesk.engine.segmentation import split_text
+from voxdesk.engine.segmentation import Segment, split_text
 from voxdesk.gui.reading import Chapter, chapter_at
 from voxdesk.reading_position import ReadingPosition
 
@@ -38,22 +39,37 @@ class ShownDocument:
             return None
         within = max(0, offset - self.bodies[index])
         sentence = 0
-        for i, segment in enumerate(split_text(self.chapter_texts[index])):
+        for i, segment in enumerate(_sentences(self.chapter_texts[index])):
             if segment.start <= within:
                 sentence = i
         return ReadingPosition(self.identity, index + 1, sentence, within, source=self.source)
+
+    def sentence_in_chapter(self, offset: int) -> tuple[int, int] | None:
+        """(1-based sentence, sentences) of the chapter at ``offset``: the frame the resume bar
+        speaks in, so that "continue from sentence 3" is then heard as sentence 3."""
+        where = self.position_at(offset)
+        if where is None:
+            return None
+        return where.sentence + 1, len(_sentences(self.chapter_texts[where.chapter - 1]))
 
     def offset_of(self, position: ReadingPosition) -> int | None:
         """Where a saved position's sentence starts in the shown text (None: not in it)."""
         if not 1 <= position.chapter <= len(self.bodies):
             return None
         index = position.chapter - 1
-        segments = split_text(self.chapter_texts[index])
+        segments = _sentences(self.chapter_texts[index])
         if position.sentence < len(segments):
             return self.bodies[index] + segments[position.sentence].start
         if position.offset <= len(self.chapter_texts[index]):
             return self.bodies[index] + position.offset
         return None
+
+
+@lru_cache(maxsize=4)
+def _sentences(chapter_text: str) -> tuple[Segment, ...]:
+    """A chapter's sentences, kept for the few chapters in use: the position is asked for at
+    every sentence heard, and a chapter may be a book's worth of text."""
+    return tuple(split_text(chapter_text))
 
 
 #: Formats whose chapters are extracted when first wanted: a big book is shown (and read) from

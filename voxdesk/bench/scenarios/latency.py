@@ -86,8 +86,17 @@ def _continuity(bench: Bench, result: ScenarioResult, document: str, runs: int) 
     """Each sentence's first-chunk time (its prefill and first step) with continuity on and
     off: continuity lengthens the prompt of every sentence after the first, by a bounded
     context (voxdesk.engine.continuity). Goal: later sentences <= 1.2 x, first unchanged."""
-    segments = split_text(document, bench.engine.max_segment_weight)[:CONTINUITY_SENTENCES]
-    text = " ".join(s.text for s in segments)
+    params = bench.params
+    if params.min_len == params.max_len:
+        # A forced length: the document's 87-character sentences in, say, 1.9 s of audio would
+        # give each context three times the text a listener's has for its seconds (and the
+        # prefill, which continuity lengthens, a cost per text token). Speak sentences as long
+        # as the forced audio says at an ordinary rate instead.
+        text = texts.sentences_lasting(params.max_len * _step_seconds(bench),
+                                       CONTINUITY_SENTENCES)
+    else:
+        segments = split_text(document, bench.engine.max_segment_weight)
+        text = " ".join(s.text for s in segments[:CONTINUITY_SENTENCES])
     result.metrics += ["later_first_chunk", "context_s"]  # per sentence: in the samples
     default = bench.engine.continuity_bounds
     # "continuity on" is the engine's bound; --context-bounds adds others, interleaved.
@@ -108,6 +117,7 @@ def _continuity(bench: Bench, result: ScenarioResult, document: str, runs: int) 
                     "sentence_first_chunk": times, "first_chunk_latency": times[0],
                     "later_first_chunk": statistics.median(times[1:]) if len(times) > 1
                     else None, "context_s": context, "text_chars": len(text),
+                    "sentence_chars": round(len(text) / max(1, len(times))),
                     "context_bound_s": list(bound) if bound else None})
                 bench.progress.advance()
     finally:
@@ -126,6 +136,14 @@ def _continuity(bench: Bench, result: ScenarioResult, document: str, runs: int) 
         result.ratios[f"{variant} / off, later sentences' first chunk (median)"] = ratio(
             result.median(variant, "later_first_chunk"),
             result.median("continuity off", "later_first_chunk"))
+
+
+def _step_seconds(bench: Bench) -> float:
+    """Seconds of audio one generation step makes (0.16 s for VoxCPM2), from a 4-step probe."""
+    params = bench.params.replace(min_len=4, max_len=4, continuity=False)
+    sizes = [chunk.samples.size for chunk in
+             bench.engine.synthesize(SynthesisRequest("One probe.", None, params))]
+    return statistics.median(sizes) / bench.engine.sample_rate if sizes else 0.16
 
 
 def _sentence_first_chunks(bench: Bench, text: str, continuity: bool
