@@ -64,6 +64,42 @@ def test_a_model_too_small_to_share_runs_on_one_thread_and_a_big_one_on_all(monk
         torch.set_num_threads(before)
 
 
+def test_a_generation_thread_that_ran_under_another_count_gets_the_models(monkeypatch):
+    import threading
+
+    import torch
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("VOXDESK_THREADS", raising=False)
+    before = torch.get_num_threads()
+    small = torch.nn.Linear(64, 64)
+    tuners: list[ThreadTuner] = []
+    seen: list[int] = []
+    ran, loaded, done = threading.Event(), threading.Event(), threading.Event()
+
+    def synthesis_thread() -> None:  # like the window's: it lives across model loads
+        torch.ones(1 << 20).sum()  # ran an operation under the count of its time (2)
+        seen.append(torch.get_num_threads())
+        ran.set()
+        loaded.wait(10)
+        tuners[0].adjust()  # the next generation, under the model loaded since
+        seen.append(torch.get_num_threads())
+        done.set()
+
+    torch.set_num_threads(2)
+    worker = threading.Thread(target=synthesis_thread)
+    worker.start()
+    try:
+        assert ran.wait(10)
+        start_threads(small)  # the loader thread, as Engine does: 1 thread for this model
+        tuners.append(ThreadTuner())
+        loaded.set()
+        assert done.wait(10) and seen == [2, 1]
+    finally:
+        worker.join(10)
+        torch.set_num_threads(before)
+
+
 def test_the_tiny_model_loads_on_one_thread_and_is_not_tuned(engine):
     # Its largest linear layer has 8,192 weights: a second thread would only spin.
     assert engine.threads.max_threads == 1 and not engine.threads.enabled

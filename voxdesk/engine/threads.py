@@ -126,6 +126,7 @@ class ThreadTuner:
     def adjust(self, reproducible: bool = False) -> int:
         """Set torch's thread count for what comes next; returns it. ``reproducible``: the full
         count, always (another count sums in another order: not bit-identical audio)."""
+        self._apply_here()
         if not self.enabled:
             return self.threads
         if reproducible:
@@ -152,6 +153,15 @@ class ThreadTuner:
             torch.set_num_threads(wanted)
             self.threads = wanted
         return self.threads
+
+    def _apply_here(self) -> None:
+        """torch keeps a count per thread once that thread has run an operation: a generation
+        on a thread that ran one under another count (the window's synthesis thread, under the
+        model loaded before) would otherwise keep it."""
+        import torch
+
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
 
     def reset(self) -> None:
         """Back to the full count (e.g. when the tuner is turned off)."""
