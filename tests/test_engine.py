@@ -41,6 +41,31 @@ def test_stream_yields_float32_chunks_at_the_model_rate(engine):
     assert stats.real_time_factor > 0 and not stats.cancelled
 
 
+def test_a_generation_at_its_step_limit_makes_no_step_after_its_last(engine):
+    # voxcpm runs its language models at the end of every step for the next one; after the
+    # last step (the limit) that work is thrown away, and the next sentence waited for it.
+    list(engine.synthesize(request("Warm.", max_len=2)))  # the house voice is made by now
+    base_lm = engine._model.tts.base_lm
+    calls = []
+    original = base_lm.forward_step
+    own = "forward_step" in vars(base_lm)  # set on the instance (compiled, say), or the class's
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    base_lm.forward_step = counting
+    try:
+        chunks = list(engine.synthesize(request("One sentence. And another one.", max_len=5)))
+    finally:
+        if own:
+            base_lm.forward_step = original
+        else:
+            del base_lm.forward_step
+    assert len(chunks) == 10  # every step's audio: nothing lost
+    assert len(calls) == 2 * 4  # 4 language-model steps between a sentence's 5 patches
+
+
 def test_first_chunk_arrives_before_synthesis_ends(engine):
     stream = engine.synthesize(request("A first sentence. " * 5, max_len=4))
     iterator = iter(stream)
