@@ -14,6 +14,7 @@ CHECK = textwrap.dedent("""
     from voxdesk.engine import Engine
     engine = Engine.load(sys.argv[1], device="cpu", warm_up={warm_up})
     assert engine.wait_until_warm(120)
+    engine._warmup.join(120)  # librosa's import, in the background meanwhile, is done too
     print(gc.get_freeze_count(), len(gc.get_objects()))
 """)
 
@@ -30,9 +31,11 @@ def _frozen_and_tracked(model_dir, warm_up: bool) -> tuple[int, int]:
 def test_after_a_load_and_its_warm_up_collections_walk_almost_nothing(tiny_model_dir):
     frozen, tracked = _frozen_and_tracked(tiny_model_dir, warm_up=True)
     assert frozen > 100_000  # torch, transformers, voxcpm and the model
-    assert tracked < frozen / 100, (frozen, tracked)
+    # Under 1,000 left to walk: librosa's import (~3,300 objects) may end after the model
+    # settled, and is frozen when it ends.
+    assert tracked < 1_000, (frozen, tracked)
 
 
 def test_a_load_without_warm_up_settles_the_heap_too(tiny_model_dir):
     frozen, tracked = _frozen_and_tracked(tiny_model_dir, warm_up=False)
-    assert tracked < frozen / 100, (frozen, tracked)
+    assert frozen > 100_000 and tracked < 1_000, (frozen, tracked)

@@ -20,3 +20,10 @@ def settle_long_lived_objects() -> None:
     gc.unfreeze()  # a model frozen before may be garbage now: let this collection see it
     gc.collect()
     gc.freeze()
+
+
+def freeze_late_imports() -> None:
+    """Move what a background import made (librosa's, while the model loads: it may finish
+    after the model settled) to the permanent generation too. Only :func:`gc.freeze`: no
+    collection, so no pause, wherever it lands (an utterance may be playing by then)."""
+    gc.freeze()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voxdesk.engine.heap import freeze_late_imports
 from voxdesk.errors import ModelLoadError, ModelNotFoundError, VoxDeskError
 from voxdesk.models.catalog import DEFAULT_MODEL
 from voxdesk.models.store import looks_like_path
@@ -255,6 +256,7 @@ def warm_up_audio_loading() -> threading.Thread:
             librosa.resample(np.zeros(4410, dtype=np.float32), orig_sr=44100, target_sr=16000)
         except Exception:  # a warm-up must never break anything
             log.debug("librosa warm-up failed", exc_info=True)
+        freeze_late_imports()  # thousands of module objects, alive as long as the process
 
     thread = threading.Thread(target=work, name="voxdesk-warmup", daemon=True)
     thread.start()
