@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,14 @@ from voxdesk.testing import tiny_model  # noqa: E402
 from voxdesk.testing.sink import SinkRecorder  # noqa: E402
 
 VOXDESK = [sys.executable, "-m", "voxdesk"]
+
+
+def sigint_as_from_a_terminal() -> None:
+    """``preexec_fn`` for a child that must take Ctrl-C as a terminal delivers it: a test run
+    in a background job inherits SIGINT ignored, and Python then installs no handler for it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 HUB_REPO = "openbmb/VoxCPM2"
 
 # Commands like `voxdesk speak` hand their work to a running VoxDesk if there is one: give this

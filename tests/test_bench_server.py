@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import VOXDESK
+from tests.conftest import VOXDESK, sigint_as_from_a_terminal
 from voxdesk.bench.runner import resolve_scenarios
 from voxdesk.bench.server_process import ServerProcess, ServerStartError
 from voxdesk.testing import tiny_model
@@ -120,7 +120,8 @@ def test_an_interrupted_bench_stops_its_server(early_model, tmp_path, signum):
     process = subprocess.Popen(
         bench("--model", str(early_model), "--runs", "500", "--min-len", "2", "--max-len", "2",
               "--json", str(out)),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=sigint_as_from_a_terminal)
     lines: list[str] = []
     assert process.stderr is not None
     for line in process.stderr:  # until the server is up and measuring has begun

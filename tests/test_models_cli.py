@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import soundfile
 
+from tests.conftest import sigint_as_from_a_terminal
 from voxdesk.testing.fake_hub import FakeHub
 from voxdesk.testing.sink import SinkRecorder
 
@@ -40,10 +41,6 @@ def hub(tiny_model_dir):
         yield fake
 
 
-def _sigint_default() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_first_run_download_interrupt_resume_then_speak(cli, env, hub, tmp_path):
     env["HF_ENDPOINT"] = hub.url
     listed = cli("models", "list", env=env)
@@ -56,9 +53,7 @@ def test_first_run_download_interrupt_resume_then_speak(cli, env, hub, tmp_path)
     process = subprocess.Popen([sys.executable, "-m", "voxdesk", "models", "download", "VoxCPM2"],
                                env={**os.environ, **env}, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
-                               # Ctrl-C as a terminal delivers it, even when this test runs in
-                               # a background job (which inherits SIGINT ignored).
-                               preexec_fn=_sigint_default)
+                               preexec_fn=sigint_as_from_a_terminal)
     deadline = time.monotonic() + 60
     while hub.bytes_sent < 2_000_000 and time.monotonic() < deadline:
         time.sleep(0.05)
