@@ -617,13 +617,13 @@ class Engine:
             tokens = max_len
         return min(int(tokens * 6.0 + 10), max_len)
 
-    def _runaway_steps(self, model_text: str, min_len: int, max_len: int) -> int:
-        """After how many steps a generation has run to its limit without the stop head firing
-        (0: the length is forced, the stop head cannot fire before the limit).
+    @staticmethod
+    def _runaway_steps(limit: int, min_len: int) -> int:
+        """After how many steps a generation with this step ``limit`` has run to it without the
+        stop head firing (0: the length is forced, the stop head cannot fire before the limit).
 
         voxcpm lets the stop head end a generation only after step ``min_len + 1``
         (``i > min_len``, voxcpm2.py ``_inference``)."""
-        limit = self._step_limit(model_text, max_len)
         return limit if limit > min_len + 1 else 0
 
     def _generate_segment(
@@ -637,8 +637,8 @@ class Engine:
         target = self._prepare_text(text, p.normalize)
         model_text = f"({p.style}){target}" if p.style else target
         self._last_text, self._last_latents, self._last_samples = target, [], 0
-        self._last_runaway_at = self._runaway_steps(model_text, p.min_len, p.max_len)
         limit = self._step_limit(model_text, p.max_len)
+        self._last_runaway_at = self._runaway_steps(limit, p.min_len)
         generator = self._model.tts._generate_with_prompt_cache(
             target_text=model_text,
             prompt_cache=prompt,

@@ -51,9 +51,9 @@ def largest_linear(model: object) -> int:
 
     if not isinstance(model, torch.nn.Module):
         return 0
-    sizes = [getattr(m, "weight", None) for m in model.modules() if isinstance(m, torch.nn.Linear)]
-    packed = [getattr(m, "packed_weight", None) for m in model.modules()]
-    return max((w.numel() for w in (*sizes, *packed) if isinstance(w, torch.Tensor)), default=0)
+    weights = (getattr(m, "weight" if isinstance(m, torch.nn.Linear) else "packed_weight", None)
+               for m in model.modules())
+    return max((w.numel() for w in weights if isinstance(w, torch.Tensor)), default=0)
 
 
 def start_threads(model: object) -> int:

@@ -152,7 +152,6 @@ class Hearing:
     garbled_at: int | None  # first played sample not found intact after it, if any
 
 
-
 def zero_runs(samples: np.ndarray) -> list[tuple[int, int]]:
     """Each run of exact zeros in ``samples``: (first index, one past the last)."""
     silent = np.concatenate([[False], samples == 0, [False]]).astype(np.int8)
